@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { jwtScheme } from '@authbench/scheme-jwt';
+import { openSqliteStore } from '@authbench/store-sqlite';
+import type { Headers } from './load.js';
+import type { ServerProcess } from './server-process.js';
+import type { Workspace } from './workspace.js';
+
+/** One server configuration the suite measures against the no-auth baseline. */
+export interface HttpConfig {
+  readonly name: string;
+  /** Ours, or what a team would use instead. */
+  readonly kind: 'scheme' | 'peer';
+  /** The scheme it implements or competes with. */
+  readonly family: 'token' | 'knox' | 'jwt' | 'session';
+  /** Built JavaScript, relative to dist/src/http. */
+  readonly entry: string;
+  env(w: Workspace): Record<string, string>;
+  /** One valid credential per workspace user, in user order. */
+  credentials(server: ServerProcess, w: Workspace): Promise<Headers[]>;
+  /** Credentials of the same shape that must be refused: what an attacker spraying guesses sends. */
+  forge(valid: Headers, i: number): Headers;
+  /** The status a refused credential gets. */
+  readonly rejectedStatus: number;
+  /** Also time a run of refused credentials. */
+  readonly timeRejected: boolean;
+}
+
+export const APP_ENTRY = fileURLToPath(new URL('./app-server.js', import.meta.url));
+const peer = (file: string) => fileURLToPath(new URL(`../../peers/${file}`, import.meta.url));
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const base64url = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
+
+/** A JWT with its signature replaced by random bytes of the same length: verification runs in full and fails. */
+const forgeJwt = (valid: Headers) => {
+  const [scheme, token] = valid['authorization']!.split(' ');
+  const [header, payload, signature] = token!.split('.');
+  return { authorization: `${scheme} ${header}.${payload}.${base64url(signature!.length)}` };
+};
+/** A cookie with a well-formed but unsigned session id: express-session's signature check refuses it. */
+const forgeCookie = (name: string) => () => ({ cookie: `${name}=s%3A${base64url(32)}.${base64url(43)}` });
+
+/** Logs every workspace user in over HTTP, a few at a time, and turns each response into request headers. */
+async function logInAll(
+  server: ServerProcess,
+  w: Workspace,
+  toHeaders: (body: Record<string, unknown>, response: Response) => Headers,
+): Promise<Headers[]> {
+  const headers: Headers[] = new Array(w.users.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < w.users.length) {
+      const i = next++;
+      const response = await fetch(`http://127.0.0.1:${server.port}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'authbench-bench' },
+        body: JSON.stringify({ username: w.users[i]!.username, password: w.password }),
+      });
+      const body = (await response.json()) as Record<string, unknown>;
+      if (response.status !== 200) throw new Error(`${server.name}: login answered ${response.status} ${JSON.stringify(body)}`);
+      headers[i] = toHeaders(body, response);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return headers;
+}
+
+const bearer = (keyword: string, field: string) => (body: Record<string, unknown>) => ({ authorization: `${keyword} ${String(body[field])}` });
+const cookie = (name: string) => (_body: Record<string, unknown>, response: Response) => {
+  const set = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  if (!set) throw new Error(`login set no ${name} cookie`);
+  return { cookie: set.split(';', 1)[0]! };
+};
+
+const APP: Pick<HttpConfig, 'kind' | 'entry' | 'timeRejected'> = { kind: 'scheme', entry: APP_ENTRY, timeRejected: false };
+const appEnv = (w: Workspace, env: Record<string, string>) => ({ DATABASE_PATH: w.databasePath, FLUSH_EXPIRED_INTERVAL: '0', ...env });
+// Access tokens outlive a full run (simplejwt's default is 5 minutes).
+const jwtEnv = (w: Workspace, env: Record<string, string>) =>
+  appEnv(w, { AUTH_SCHEME: 'jwt', JWT_ACCESS_TOKEN_LIFETIME: '86400', ...env });
+
+const token: HttpConfig = {
+  ...APP,
+  name: 'token',
+  family: 'token',
+  timeRejected: true,
+  env: (w) => appEnv(w, { AUTH_SCHEME: 'token' }),
+  credentials: (s, w) => logInAll(s, w, bearer('Token', 'token')),
+  forge: () => ({ authorization: `Token ${hex(20)}` }),
+  rejectedStatus: 401,
+};
+const knox: HttpConfig = {
+  ...APP,
+  name: 'knox',
+  family: 'knox',
+  timeRejected: true,
+  env: (w) => appEnv(w, { AUTH_SCHEME: 'knox' }),
+  credentials: (s, w) => logInAll(s, w, bearer('Token', 'token')),
+  forge: () => ({ authorization: `Token ${hex(32)}` }),
+  rejectedStatus: 401,
+};
+const jwtHs256: HttpConfig = {
+  ...APP,
+  name: 'jwt HS256, user check',
+  family: 'jwt',
+  timeRejected: true,
+  env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret }),
+  credentials: (s, w) => logInAll(s, w, bearer('Bearer', 'access')),
+  forge: forgeJwt,
+  rejectedStatus: 401,
+};
+const session: HttpConfig = {
+  ...APP,
+  name: 'session',
+  family: 'session',
+  timeRejected: true,
+  env: (w) => appEnv(w, { AUTH_SCHEME: 'session', SESSION_SECRET: w.sessionSecret }),
+  credentials: (s, w) => logInAll(s, w, cookie('sessionid')),
+  forge: forgeCookie('sessionid'),
+  rejectedStatus: 403,
+};
+
+/** Every configuration of the suite, in the order the report lists them. */
+export const CONFIGS: readonly HttpConfig[] = [
+  token,
+  knox,
+  { ...knox, name: 'knox, auto-refresh', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'knox', KNOX_AUTO_REFRESH: 'true' }) },
+  jwtHs256,
+  { ...jwtHs256, name: 'jwt HS256, stateless', timeRejected: false, env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_STATELESS: 'true' }) },
+  { ...jwtHs256, name: 'jwt ES256, user check', timeRejected: false, env: (w) => jwtEnv(w, { JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY_FILE: w.es256KeyFile }) },
+  { ...jwtHs256, name: 'jwt EdDSA, user check', timeRejected: false, env: (w) => jwtEnv(w, { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY_FILE: w.eddsaKeyFile }) },
+  session,
+  { ...session, name: 'session, rolling', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'session', SESSION_SECRET: w.sessionSecret, SESSION_ROLLING: 'true' }) },
+  {
+    name: 'peer: passport-http-bearer',
+    kind: 'peer',
+    family: 'token',
+    entry: peer('passport-bearer.js'),
+    env: (w) => ({ DATABASE_PATH: w.databasePath }),
+    async credentials(_s, w) {
+      const db = new Database(w.databasePath, { readonly: true });
+      try {
+        const keyOf = db.prepare<[number], { key: string }>('SELECT key FROM tokens WHERE user_id = ?');
+        return w.users.map((u) => ({ authorization: `Bearer ${keyOf.get(u.id)!.key}` }));
+      } finally {
+        db.close();
+      }
+    },
+    forge: () => ({ authorization: `Bearer ${hex(20)}` }),
+    rejectedStatus: 401,
+    timeRejected: false,
+  },
+  {
+    name: 'peer: express-jwt HS256',
+    kind: 'peer',
+    family: 'jwt',
+    entry: peer('express-jwt.js'),
+    env: (w) => ({ DATABASE_PATH: w.databasePath, JWT_SIGNING_KEY: w.jwtSecret }),
+    // Issued by the jwt scheme itself (same secret and claims), as the app's login would.
+    async credentials(_s, w) {
+      const store = openSqliteStore(w.databasePath);
+      try {
+        const issuer = jwtScheme({ jwt: store.jwt, users: store.users, signingKey: w.jwtSecret, accessTokenLifetime: 86_400 });
+        const headers: Headers[] = [];
+        for (const u of w.users) {
+          const user = (await store.users.findById(u.id))!;
+          const { body } = await issuer.login(user, { req: { headers: {} } as never, client: 'authbench-bench' });
+          headers.push({ authorization: `Bearer ${(body as { access: string }).access}` });
+        }
+        return headers;
+      } finally {
+        store.close();
+      }
+    },
+    forge: forgeJwt,
+    rejectedStatus: 401,
+    timeRejected: false,
+  },
+  {
+    name: 'peer: express-session + SQLite store',
+    kind: 'peer',
+    family: 'session',
+    entry: peer('express-session-sqlite.js'),
+    env: (w) => ({ DATABASE_PATH: w.databasePath, SESSION_SECRET: w.sessionSecret, PEER_SESSION_DATABASE: w.peerSessionDatabase }),
+    credentials: (s, w) => logInAll(s, w, cookie('connect.sid')),
+    forge: forgeCookie('connect.sid'),
+    rejectedStatus: 401,
+    timeRejected: false,
+  },
+];
+
+/** The baseline: the same app and route, with a scheme that checks nothing. */
+export const baselineEnv = (w: Workspace) => appEnv(w, { AUTH_SCHEME: 'token', BENCH_BASELINE: '1', BENCH_BASELINE_USER: w.users[0]!.username });

@@ -1,0 +1,160 @@
+import { machineBusyMicros, ownCpuMicros, waitForQuiet } from '../machine.js';
+import { APP_ENTRY, baselineEnv, CONFIGS, type HttpConfig } from './configs.js';
+import { runLoad, type Headers } from './load.js';
+import { startServer, type ServerProcess } from './server-process.js';
+import type { Workspace } from './workspace.js';
+
+/** One timed round against one server. */
+export interface RoundSample {
+  readonly requestsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly responses: number;
+  /** The server process's CPU time per response, µs (user + system, every thread). */
+  readonly cpuMicrosPerRequest: number;
+  readonly reads: number;
+  readonly writes: number;
+  /** CPU used by every other process during the round, in cores. */
+  readonly otherCores: number;
+  /** How many times the round was redone because other processes were busy. */
+  readonly redone: number;
+}
+
+export interface Pair {
+  readonly baseline: RoundSample;
+  readonly subject: RoundSample;
+}
+
+export interface RunResult {
+  readonly name: string;
+  readonly kind: 'scheme' | 'peer';
+  readonly family: HttpConfig['family'];
+  /** Refused credentials only: what spraying guesses costs the server. */
+  readonly rejected: boolean;
+  readonly status: number;
+  readonly pairs: readonly Pair[];
+}
+
+export interface SuiteOptions {
+  readonly workspace: Workspace;
+  readonly pairs: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: number;
+  readonly serverCore: number | null;
+  /** Wait for, and redo rounds disturbed by, other processes using more than this many cores; null skips the checks. */
+  readonly quietLimitCores: number | null;
+  /** Configuration names to run; all when empty. */
+  readonly only: readonly string[];
+  readonly progress: (line: string) => void;
+}
+
+const ROUTE = '/api/me';
+const MAX_REDO = 3;
+
+/**
+ * Every configuration paired with the no-auth baseline: rounds alternate
+ * between the two servers (which goes first alternates too), so drift in the
+ * machine's speed hits both halves of a pair alike.
+ */
+export async function runHttpSuite(options: SuiteOptions): Promise<RunResult[]> {
+  const { workspace: w } = options;
+  const configs = options.only.length ? CONFIGS.filter((c) => options.only.includes(c.name)) : CONFIGS;
+  if (configs.length === 0) throw new Error(`--only matched no configuration; there are: ${CONFIGS.map((c) => c.name).join('; ')}`);
+
+  const baseline = await startServer('baseline', APP_ENTRY, baselineEnv(w), options.serverCore);
+  const results: RunResult[] = [];
+  try {
+    const baselineHeaders: Headers[] = [{}];
+    await expectResponse(baseline, {}, 200, w.users[0]!.username);
+    await warmUp(baseline, baselineHeaders, options);
+    let index = 0;
+    for (const config of configs) {
+      index++;
+      const server = await startServer(config.name, config.entry, config.env(w), options.serverCore);
+      try {
+        const valid = await config.credentials(server, w);
+        const forged = valid.map((h, i) => config.forge(h, i));
+        // A benchmark of error pages is worthless: check both answers before timing.
+        for (const i of [0, valid.length - 1]) {
+          await expectResponse(server, valid[i]!, 200, w.users[i]!.username);
+          await expectResponse(server, forged[i]!, config.rejectedStatus);
+        }
+        const variants = [{ rejected: false, headers: valid, status: 200 }];
+        if (config.timeRejected) variants.push({ rejected: true, headers: forged, status: config.rejectedStatus });
+        for (const variant of variants) {
+          const name = variant.rejected ? `${config.name}, refused credential` : config.name;
+          if (options.quietLimitCores !== null) await waitForQuiet(options.quietLimitCores, 30_000);
+          await warmUp(server, variant.headers, options);
+          const pairs: Pair[] = [];
+          for (let p = 0; p < options.pairs; p++) {
+            options.progress(`[${index}/${configs.length}] ${name}: pair ${p + 1}/${options.pairs}`);
+            const b = () => round(baseline, baselineHeaders, 200, options);
+            const s = () => round(server, variant.headers, variant.status, options);
+            if (p % 2 === 0) {
+              const baselineSample = await b();
+              pairs.push({ baseline: baselineSample, subject: await s() });
+            } else {
+              const subject = await s();
+              pairs.push({ subject, baseline: await b() });
+            }
+          }
+          results.push({ name, kind: config.kind, family: config.family, rejected: variant.rejected, status: variant.status, pairs });
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    await baseline.stop();
+  }
+  return results;
+}
+
+async function warmUp(server: ServerProcess, headers: readonly Headers[], options: SuiteOptions): Promise<void> {
+  const load = await runLoad({ port: server.port, path: ROUTE, headers, connections: options.connections, seconds: options.warmupSeconds });
+  if (load.errors > 0) throw new Error(`${server.name}: ${load.errors} connection errors during warm-up`);
+}
+
+async function expectResponse(server: ServerProcess, headers: Headers, status: number, username?: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${ROUTE}`, { headers });
+  const text = await response.text(); // a peer may refuse in plain text (passport: "Unauthorized")
+  const body = response.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as { username?: string }) : {};
+  if (response.status !== status || (username !== undefined && body.username !== username)) {
+    throw new Error(`${server.name}: expected ${status}${username ? ` for ${username}` : ''}, got ${response.status} ${text.slice(0, 200)}`);
+  }
+}
+
+/** One timed burst, redone (up to three times) when other processes took more than the quiet limit. */
+async function round(server: ServerProcess, headers: readonly Headers[], status: number, options: SuiteOptions): Promise<RoundSample> {
+  for (let redone = 0; ; redone++) {
+    const before = await server.sample();
+    const busy0 = machineBusyMicros();
+    const own0 = ownCpuMicros();
+    const t0 = performance.now();
+    const load = await runLoad({ port: server.port, path: ROUTE, headers, connections: options.connections, seconds: options.seconds });
+    const elapsedMicros = (performance.now() - t0) * 1000;
+    const after = await server.sample();
+    const serverCpu = after.cpuMicros - before.cpuMicros;
+    const others = Math.max(0, (machineBusyMicros() - busy0 - (ownCpuMicros() - own0) - serverCpu) / elapsedMicros);
+
+    const wrong = Object.entries(load.statuses).filter(([code]) => Number(code) !== status);
+    if (load.errors > 0 || load.timeouts > 0 || wrong.length > 0 || load.responses === 0) {
+      throw new Error(
+        `${server.name}: expected only ${status} responses, got ${JSON.stringify(load.statuses)}, ${load.errors} errors, ${load.timeouts} timeouts`,
+      );
+    }
+    if (options.quietLimitCores !== null && others > options.quietLimitCores && redone < MAX_REDO) continue;
+    return {
+      requestsPerSecond: load.requestsPerSecond,
+      p50: load.p50,
+      p99: load.p99,
+      responses: load.responses,
+      cpuMicrosPerRequest: serverCpu / load.responses,
+      reads: after.reads - before.reads,
+      writes: after.writes - before.writes,
+      otherCores: others,
+      redone,
+    };
+  }
+}

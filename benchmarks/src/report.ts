@@ -1,0 +1,267 @@
+import type { InProcessSize, LoginResult } from './in-process.js';
+import type { RunResult } from './http/suite.js';
+import { median, pairedRatios, spread, type Spread } from './stats.js';
+
+export interface RunSummary {
+  readonly name: string;
+  readonly kind: 'baseline' | 'scheme' | 'peer';
+  readonly family: string;
+  readonly rejected: boolean;
+  readonly requestsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Paired ratio of req/s to the baseline. */
+  readonly ratio: Spread;
+  /** Server CPU µs per request above the baseline's, median over the pairs. */
+  readonly authMicros: number;
+  readonly readsPerRequest: number;
+  readonly writesPerRequest: number;
+  /** Rounds redone because other processes were busy. */
+  readonly redone: number;
+}
+
+export interface Report {
+  readonly date: string;
+  readonly machine: string;
+  readonly pinning: string;
+  readonly method: string;
+  readonly quick: boolean;
+  readonly http: readonly RunSummary[];
+  readonly inProcess: readonly InProcessSize[];
+  readonly login: LoginResult | null;
+}
+
+export function summarize(runs: readonly RunResult[]): RunSummary[] {
+  const baselineRounds = runs.flatMap((r) => r.pairs.map((p) => p.baseline));
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const rows: RunSummary[] = [];
+  if (baselineRounds.length) {
+    rows.push({
+      name: 'no auth (baseline)',
+      kind: 'baseline',
+      family: 'none',
+      rejected: false,
+      requestsPerSecond: median(baselineRounds.map((s) => s.requestsPerSecond)),
+      p50: median(baselineRounds.map((s) => s.p50)),
+      p99: median(baselineRounds.map((s) => s.p99)),
+      ratio: { median: 1, min: 1, max: 1 },
+      authMicros: 0,
+      readsPerRequest: sum(baselineRounds.map((s) => s.reads)) / sum(baselineRounds.map((s) => s.responses)),
+      writesPerRequest: sum(baselineRounds.map((s) => s.writes)) / sum(baselineRounds.map((s) => s.responses)),
+      redone: sum(baselineRounds.map((s) => s.redone)),
+    });
+  }
+  for (const run of runs) {
+    const subjects = run.pairs.map((p) => p.subject);
+    const responses = sum(subjects.map((s) => s.responses));
+    rows.push({
+      name: run.name,
+      kind: run.kind,
+      family: run.family,
+      rejected: run.rejected,
+      requestsPerSecond: median(subjects.map((s) => s.requestsPerSecond)),
+      p50: median(subjects.map((s) => s.p50)),
+      p99: median(subjects.map((s) => s.p99)),
+      ratio: spread(pairedRatios(run.pairs.map((p) => ({ subject: p.subject.requestsPerSecond, baseline: p.baseline.requestsPerSecond })))),
+      authMicros: median(run.pairs.map((p) => p.subject.cpuMicrosPerRequest - p.baseline.cpuMicrosPerRequest)),
+      readsPerRequest: sum(subjects.map((s) => s.reads)) / responses,
+      writesPerRequest: sum(subjects.map((s) => s.writes)) / responses,
+      redone: sum(run.pairs.flatMap((p) => [p.subject.redone, p.baseline.redone])),
+    });
+  }
+  return rows;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const perRequest = (n: number) => (n === 0 ? '0' : n >= 0.1 ? fixed(n, 2) : n.toPrecision(2));
+const times = (s: Spread) => `${fixed(s.median, 2)}× (${fixed(s.min, 2)}–${fixed(s.max, 2)})`;
+
+/** Named rows, for the comparisons and targets. */
+function finder(rows: readonly RunSummary[]) {
+  return (name: string) => rows.find((r) => r.name === name);
+}
+
+interface Target {
+  readonly text: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** The issue's targets that this run's rows can answer. */
+export function targets(report: Report): Target[] {
+  const row = finder(report.http);
+  const out: Target[] = [];
+  const ratioAtLeast = (name: string, min: number) => {
+    const r = row(name);
+    if (r) out.push({ text: `${name} ≥ ${min.toFixed(2)}× baseline`, measured: `${fixed(r.ratio.median, 2)}×`, met: r.ratio.median >= min });
+  };
+  const versus = (ours: string, theirs: string, min: number) => {
+    const a = row(ours);
+    const b = row(theirs);
+    if (a && b) {
+      const x = a.ratio.median / b.ratio.median;
+      out.push({ text: `${ours} ≥ ${min}× ${theirs.replace('peer: ', '')}`, measured: `${fixed(x, 2)}×`, met: x >= min });
+    }
+  };
+  ratioAtLeast('token', 0.9);
+  const token = row('token');
+  if (token) out.push({ text: 'token auth ≤ 35 µs per request', measured: `${fixed(token.authMicros, 1)} µs`, met: token.authMicros <= 35 });
+  versus('token', 'peer: passport-http-bearer', 1.3);
+  ratioAtLeast('knox', 0.85);
+  const knox = row('knox');
+  if (knox && token) {
+    const gap = token.ratio.median - knox.ratio.median;
+    out.push({ text: 'knox within 0.05× of token', measured: `${fixed(gap, 2)}× below`, met: gap <= 0.05 });
+  }
+  ratioAtLeast('jwt HS256, stateless', 0.65);
+  versus('jwt HS256, stateless', 'peer: express-jwt HS256', 2.5);
+  ratioAtLeast('jwt HS256, user check', 0.62);
+  ratioAtLeast('jwt ES256, user check', 0.5);
+  ratioAtLeast('session', 0.6);
+  const session = row('session');
+  if (session) {
+    out.push({ text: 'session ≤ 0.01 writes per request', measured: perRequest(session.writesPerRequest), met: session.writesPerRequest <= 0.01 });
+  }
+  versus('session', 'peer: express-session + SQLite store', 1.15);
+  const base = report.http.find((r) => r.kind === 'baseline');
+  const context = base ? ` (baseline ${fixed(base.p99 / base.p50, 1)}×)` : '';
+  for (const r of report.http.filter((r) => r.kind === 'scheme' && !r.rejected)) {
+    out.push({ text: `${r.name}: p99 ≤ 3× p50`, measured: `${fixed(r.p99 / r.p50, 1)}×${context}`, met: r.p99 <= 3 * r.p50 });
+  }
+
+  const sizes = report.inProcess;
+  const at = (size: InProcessSize | undefined, name: string) => size?.cases.find((c) => c.name.startsWith(name))?.nsPerCall.median;
+  const small = sizes[0];
+  const big = sizes[sizes.length - 1];
+  if (small) {
+    const bare = at(small, 'bare prepared lookup')!;
+    const tokenNs = at(small, 'token authenticate()')!;
+    const knoxNs = at(small, 'knox authenticate()')!;
+    const jose = at(small, 'jose jwtVerify() alone, HS256')!;
+    const stateless = at(small, 'jwt authenticate(), HS256, stateless')!;
+    const label = `at ${int(small.credentials)} credentials`;
+    out.push({ text: `in-process token ≤ 1.25× the bare lookup, ${label}`, measured: `${fixed(tokenNs / bare, 2)}×`, met: tokenNs <= 1.25 * bare });
+    out.push({ text: `in-process knox ≤ token + 5 µs, ${label}`, measured: `+${fixed((knoxNs - tokenNs) / 1000, 1)} µs`, met: knoxNs - tokenNs <= 5000 });
+    out.push({ text: `in-process jwt stateless ≤ 1.1× jwtVerify alone, ${label}`, measured: `${fixed(stateless / jose, 2)}×`, met: stateless <= 1.1 * jose });
+  }
+  if (small && big && big !== small) {
+    for (const name of ['token authenticate()', 'knox authenticate()', 'session']) {
+      const growth = at(big, name)! / at(small, name)!;
+      out.push({
+        text: `in-process ${name.replace(' authenticate()', '')}: cost at ${int(big.credentials)} ≤ 1.5× cost at ${int(small.credentials)}`,
+        measured: `${fixed(growth, 2)}×`,
+        met: growth <= 1.5,
+      });
+    }
+  }
+  return out;
+}
+
+export function markdown(report: Report): string {
+  const lines: string[] = [];
+  lines.push(`# authbench benchmark${report.quick ? ' (--quick: checks the harness, says nothing about speed)' : ''}`, '');
+  lines.push(`Run ${report.date} on ${report.machine}; ${report.pinning}.`, '', report.method, '');
+
+  if (report.http.length) {
+    lines.push('## HTTP: `GET /api/me` through the built app', '');
+    lines.push('| configuration | req/s | p50 ms | p99 ms | paired ratio (min–max) | auth µs/request | reads / writes per request |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of report.http) {
+      const auth = r.kind === 'baseline' ? '0' : fixed(r.authMicros, 1);
+      lines.push(
+        `| ${r.name} | ${int(r.requestsPerSecond)} | ${fixed(r.p50, 0)} | ${fixed(r.p99, 0)} | ${times(r.ratio)} | ${auth} | ${perRequest(r.readsPerRequest)} / ${perRequest(r.writesPerRequest)} |`,
+      );
+    }
+    const redone = report.http.reduce((n, r) => n + r.redone, 0);
+    lines.push('', `Rounds redone because other processes took more than a tenth of a core: ${redone}.`, '');
+
+    const row = finder(report.http);
+    const pairs = [
+      ['token', 'peer: passport-http-bearer'],
+      ['knox', 'peer: passport-http-bearer'],
+      ['jwt HS256, stateless', 'peer: express-jwt HS256'],
+      ['jwt HS256, user check', 'peer: express-jwt HS256'],
+      ['session', 'peer: express-session + SQLite store'],
+    ] as const;
+    const compared = pairs.filter(([a, b]) => row(a) && row(b));
+    if (compared.length) {
+      lines.push('### Against what a team would use instead', '');
+      lines.push('| ours | peer | ours ÷ peer (paired ratios) | auth µs: ours / peer |', '|---|---|---:|---:|');
+      for (const [a, b] of compared) {
+        const x = row(a)!;
+        const y = row(b)!;
+        lines.push(`| ${a} | ${b.replace('peer: ', '')} | ${fixed(x.ratio.median / y.ratio.median, 2)}× | ${fixed(x.authMicros, 1)} / ${fixed(y.authMicros, 1)} |`);
+      }
+      lines.push('');
+    }
+  }
+
+  if (report.inProcess.length) {
+    const sizes = report.inProcess;
+    lines.push('## In-process: ns per `authenticate()` call', '');
+    const grows = sizes.length > 1;
+    lines.push(
+      `| case | ${sizes.map((s) => `${int(s.credentials)} credentials`).join(' | ')}${grows ? ` | ${int(sizes.at(-1)!.credentials)} ÷ ${int(sizes[0]!.credentials)}` : ''} | reads / writes per call |`,
+    );
+    lines.push(`|---|${sizes.map(() => '---:').join('|')}|${grows ? '---:|' : ''}---:|`);
+    for (const [k, c] of sizes[0]!.cases.entries()) {
+      const cells = sizes.map((s) => {
+        const n = s.cases[k]!.nsPerCall;
+        return `${int(n.median)} (${int(n.min)}–${int(n.max)})`;
+      });
+      const growth = grows ? ` | ${fixed(sizes.at(-1)!.cases[k]!.nsPerCall.median / c.nsPerCall.median, 2)}×` : '';
+      const last = sizes.at(-1)!.cases[k]!;
+      lines.push(`| ${c.name} | ${cells.join(' | ')}${growth} | ${perRequest(last.readsPerCall)} / ${perRequest(last.writesPerCall)} |`);
+    }
+    lines.push('');
+  }
+  if (report.login) {
+    lines.push(
+      '## Login',
+      '',
+      `${report.login.parameters}: ${fixed(report.login.perSecond, 1)} logins/s on one core, ${fixed(report.login.msEach, 1)} ms each. Kept out of every per-request figure.`,
+      '',
+    );
+  }
+
+  const list = targets(report);
+  if (list.length && !report.quick) {
+    lines.push('## Targets', '', '| target | measured | |', '|---|---:|---|');
+    for (const t of list) lines.push(`| ${t.text} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** A horizontal bar chart of the server CPU each configuration adds to a request. */
+export function svgChart(report: Report): string {
+  const rows = report.http.filter((r) => r.kind !== 'baseline');
+  const barHeight = 22;
+  const gap = 6;
+  const labelWidth = 300;
+  const chartWidth = 420;
+  const top = 44;
+  const height = top + rows.length * (barHeight + gap) + 30;
+  const max = Math.max(1, ...rows.map((r) => r.authMicros));
+  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const colour = (r: RunSummary) => (r.kind === 'peer' ? '#9aa0a6' : r.rejected ? '#e8a33d' : '#3b6fd4');
+  const bars = rows.map((r, i) => {
+    const y = top + i * (barHeight + gap);
+    const width = Math.max(1, (Math.max(0, r.authMicros) / max) * chartWidth);
+    return [
+      `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(r.name)}</text>`,
+      `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${barHeight}" fill="${colour(r)}"/>`,
+      `<text x="${labelWidth + width + 6}" y="${y + 15}">${fixed(r.authMicros, 0)} µs · ${fixed(r.ratio.median, 2)}×</text>`,
+    ].join('');
+  });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 120}" height="${height}" font-family="sans-serif" font-size="13">`,
+    '<rect width="100%" height="100%" fill="#ffffff"/>',
+    `<text x="12" y="22" font-size="15" font-weight="bold">Server CPU added per request over the no-auth baseline (µs) · paired req/s ratio</text>`,
+    ...bars,
+    `<text x="12" y="${height - 10}" fill="#5f6368">${escape(`${report.date} · ${report.machine}`)}</text>`,
+    '</svg>',
+    '',
+  ].join('\n');
+}

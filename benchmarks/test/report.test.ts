@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { Pair, RoundSample, RunResult } from '../src/http/suite.js';
+import { markdown, summarize, svgChart, targets, type Report } from '../src/report.js';
+
+const sample = (requestsPerSecond: number, cpuMicrosPerRequest: number, extra: Partial<RoundSample> = {}): RoundSample => ({
+  requestsPerSecond,
+  p50: 15,
+  p99: 30,
+  responses: 1000,
+  cpuMicrosPerRequest,
+  reads: 1000,
+  writes: 0,
+  otherCores: 0,
+  redone: 0,
+  ...extra,
+});
+const pair = (baseline: number, subject: number, baselineCpu: number, subjectCpu: number): Pair => ({
+  baseline: sample(baseline, baselineCpu, { reads: 0 }),
+  subject: sample(subject, subjectCpu),
+});
+const run = (name: string, kind: 'scheme' | 'peer', pairs: Pair[], rejected = false): RunResult => ({
+  name,
+  kind,
+  family: 'token',
+  rejected,
+  status: rejected ? 401 : 200,
+  pairs,
+});
+
+const runs = [
+  // Ratios 0.95, 0.90, 0.92 (median 0.92); CPU above baseline 20, 30, 25 (median 25).
+  run('token', 'scheme', [pair(1000, 950, 300, 320), pair(2000, 1800, 300, 330), pair(1000, 920, 300, 325)]),
+  run('peer: passport-http-bearer', 'peer', [pair(1000, 640, 300, 470), pair(1000, 660, 300, 460), pair(1000, 650, 300, 465)]),
+  run('token, refused credential', 'scheme', [pair(1000, 980, 300, 305)], true),
+];
+
+const report = (): Report => ({
+  date: '2026-11-22 12:00 UTC',
+  machine: 'a <test> machine',
+  pinning: 'not pinned',
+  method: 'method',
+  quick: false,
+  http: summarize(runs),
+  inProcess: [],
+  login: null,
+});
+
+describe('summarize', () => {
+  const rows = summarize(runs);
+
+  it('puts the baseline first, from every pair', () => {
+    expect(rows[0]).toMatchObject({ name: 'no auth (baseline)', kind: 'baseline', requestsPerSecond: 1000, authMicros: 0, readsPerRequest: 0 });
+  });
+
+  it('takes the median of the per-pair ratios, with their range', () => {
+    expect(rows[1]!.ratio.median).toBeCloseTo(0.92);
+    expect(rows[1]!.ratio.min).toBeCloseTo(0.9);
+    expect(rows[1]!.ratio.max).toBeCloseTo(0.95);
+  });
+
+  it('gives auth µs as the median of CPU per request above the same pair’s baseline', () => {
+    expect(rows[1]!.authMicros).toBe(25);
+    expect(rows[1]!.readsPerRequest).toBe(1);
+  });
+});
+
+describe('targets', () => {
+  it('marks what is met and what is missed', () => {
+    const list = targets(report());
+    expect(list.find((t) => t.text === 'token ≥ 0.90× baseline')).toMatchObject({ measured: '0.92×', met: true });
+    expect(list.find((t) => t.text === 'token auth ≤ 35 µs per request')).toMatchObject({ measured: '25.0 µs', met: true });
+    // 0.92 ÷ 0.65 = 1.42
+    expect(list.find((t) => t.text === 'token ≥ 1.3× passport-http-bearer')).toMatchObject({ measured: '1.42×', met: true });
+  });
+});
+
+describe('markdown', () => {
+  it('prints a row per configuration with ratio, auth µs and reads/writes', () => {
+    const text = markdown(report());
+    expect(text).toContain('| token | 950 | 15 | 30 | 0.92× (0.90–0.95) | 25.0 | 1.00 / 0 |');
+    expect(text).toContain('| token | passport-http-bearer | 1.42× | 25.0 / 165.0 |');
+    expect(text).toContain('| token ≥ 0.90× baseline | 0.92× | met |');
+  });
+});
+
+describe('svgChart', () => {
+  it('draws a bar per configuration, not the baseline, and escapes text', () => {
+    const svg = svgChart(report());
+    expect(svg.match(/<rect x="300"/g)).toHaveLength(3);
+    expect(svg).toContain('a &lt;test&gt; machine');
+    expect(svg).not.toContain('no auth (baseline)');
+  });
+});
