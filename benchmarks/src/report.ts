@@ -241,7 +241,7 @@ export function svgChart(report: Report): string {
   const gap = 6;
   const labelWidth = 300;
   const chartWidth = 420;
-  const top = 44;
+  const top = 58;
   const height = top + rows.length * (barHeight + gap) + 30;
   const max = Math.max(1, ...rows.map((r) => r.authMicros));
   const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -252,13 +252,18 @@ export function svgChart(report: Report): string {
     return [
       `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(r.name)}</text>`,
       `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${barHeight}" fill="${colour(r)}"/>`,
-      `<text x="${labelWidth + width + 6}" y="${y + 15}">${fixed(r.authMicros, 0)} µs · ${fixed(r.ratio.median, 2)}×</text>`,
+      `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + 15}">${fixed(r.authMicros, 0)} µs · ${fixed(r.ratio.median, 2)}×</text>`,
     ].join('');
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 120}" height="${height}" font-family="sans-serif" font-size="13">`,
     '<rect width="100%" height="100%" fill="#ffffff"/>',
     `<text x="12" y="22" font-size="15" font-weight="bold">Server CPU added per request over the no-auth baseline (µs) · paired req/s ratio</text>`,
+    ...[
+      ['#3b6fd4', 'authbench scheme'],
+      ['#e8a33d', 'refused credentials'],
+      ['#9aa0a6', 'peer library'],
+    ].map(([fill, label], i) => `<rect x="${12 + i * 190}" y="32" width="12" height="12" fill="${fill}"/><text x="${30 + i * 190}" y="43">${label}</text>`),
     ...bars,
     `<text x="12" y="${height - 10}" fill="#5f6368">${escape(`${report.date} · ${report.machine}`)}</text>`,
     '</svg>',

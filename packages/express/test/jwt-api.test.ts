@@ -119,6 +119,9 @@ describe('a protected route', () => {
       ['alg none', () => new UnsecuredJWT({ ...decodeJwt(access) }).encode()],
       ['another secret', () => new SignJWT({ ...decodeJwt(access) }).setProtectedHeader({ alg: 'HS256' }).sign(secretKey('another-secret-of-more-than-32-bytes-xxxxx'))],
       ['an unknown kid', () => new SignJWT({ ...decodeJwt(access) }).setProtectedHeader({ alg: 'HS256', kid: 'nope' }).sign(secretKey(SECRET))],
+      ['a kid that is not a string', () => tamper(access, 0, () => base64url.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: 1 })))],
+      ['a header that is not JSON', () => tamper(access, 0, () => base64url.encode('{"alg":"HS256",'))],
+      ['a header that is JSON null', () => tamper(access, 0, () => base64url.encode('null'))],
       ['HS512 where HS256 is pinned', () => new SignJWT({ ...decodeJwt(access) }).setProtectedHeader({ alg: 'HS512' }).sign(secretKey(SECRET))],
       ['not yet valid', () => new SignJWT({ ...decodeJwt(access), nbf: start.getTime() / 1000 + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(secretKey(SECRET))],
     ];

