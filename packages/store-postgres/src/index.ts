@@ -1,0 +1,63 @@
+import pg from 'pg';
+import type { JwtStore, KnoxTokenStore, SessionStore, TokenStore, UserStore } from '@authbench/core';
+import { postgresJwtStore } from './jwt.js';
+import { postgresKnoxTokenStore } from './knox-tokens.js';
+import { migrate } from './migrations.js';
+import { postgresSessionStore } from './sessions.js';
+import { postgresTokenStore } from './tokens.js';
+import { postgresUserStore } from './users.js';
+
+export { MIGRATIONS, migrate } from './migrations.js';
+
+export interface PostgresStore {
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly knoxTokens: KnoxTokenStore;
+  readonly jwt: JwtStore;
+  readonly sessions: SessionStore;
+  /** The pool, for the CLI and tests; schemes never see it. */
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool. Default 10. */
+  readonly poolSize?: number | undefined;
+  /** A schema to keep the tables in (created if missing); default the connection's search_path. */
+  readonly schema?: string | undefined;
+}
+
+/**
+ * Connects to `url` (`postgres://…`), brings the schema up to date, and
+ * returns the stores. Every statement is parameterised and named, so each
+ * connection plans it once.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const { schema } = options;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new TypeError(`openPostgresStore: options.schema must be a lowercase SQL identifier, got ${JSON.stringify(schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection dropped by the server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  try {
+    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await migrate(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return {
+    users: postgresUserStore(pool),
+    tokens: postgresTokenStore(pool),
+    knoxTokens: postgresKnoxTokenStore(pool),
+    jwt: postgresJwtStore(pool),
+    sessions: postgresSessionStore(pool),
+    pool,
+    close: () => pool.end(),
+  };
+}

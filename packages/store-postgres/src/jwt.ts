@@ -1,0 +1,130 @@
+import type { Pool, PoolClient } from 'pg';
+import type { JwtLoginRecord, JwtOutstandingRecord, JwtSpendResult, JwtStore } from '@authbench/core';
+import { count, iso, isoOf, rows, transaction, type Queryable } from './db.js';
+
+interface LoginRow {
+  id: string;
+  user_id: string;
+  created: Date;
+  client: string;
+  expires_at: Date;
+  last_refreshed: Date | null;
+  revoked_at: Date | null;
+}
+
+interface TokenState {
+  login_id: string;
+  blacklisted_at: Date | null;
+  rotated: boolean;
+  revoked_at: Date | null;
+}
+
+const toLogin = (row: LoginRow): JwtLoginRecord => ({
+  id: row.id,
+  userId: Number(row.user_id),
+  created: isoOf(row.created),
+  client: row.client,
+  expiresAt: isoOf(row.expires_at),
+  lastRefreshed: iso(row.last_refreshed),
+  revokedAt: iso(row.revoked_at),
+});
+
+const TOKEN_STATE = `SELECT o.login_id, o.blacklisted_at, o.rotated, l.revoked_at
+  FROM jwt_outstanding o JOIN jwt_logins l ON l.id = o.login_id WHERE o.jti = $1`;
+const INSERT_OUTSTANDING = 'INSERT INTO jwt_outstanding (jti, login_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)';
+
+const tokenState = async (db: Queryable, jti: string, lock = false): Promise<TokenState | undefined> =>
+  (await db.query<TokenState>(lock ? `${TOKEN_STATE} FOR UPDATE OF o` : TOKEN_STATE, [jti])).rows[0];
+const insertOutstanding = (client: PoolClient, t: JwtOutstandingRecord) =>
+  client.query(INSERT_OUTSTANDING, [t.jti, t.loginId, t.userId, t.createdAt, t.expiresAt]);
+
+export function postgresJwtStore(pool: Pool): JwtStore {
+  const loginRevokedAt = async (loginId: string) =>
+    (await rows<{ revoked_at: Date | null }>(pool, 'jwt_login_revoked_at', 'SELECT revoked_at FROM jwt_logins WHERE id = $1', [loginId]))[0];
+
+  return {
+    async createLogin(login, first) {
+      await transaction(pool, async (client) => {
+        await client.query('INSERT INTO jwt_logins (id, user_id, created, client, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+          login.id,
+          login.userId,
+          login.created,
+          login.client,
+          login.expiresAt,
+        ]);
+        await insertOutstanding(client, first);
+      });
+    },
+    // The token's row is locked: of two concurrent refreshes with one token, the second sees it spent.
+    async rotate(jti, successor, now) {
+      return transaction(pool, async (client): Promise<JwtSpendResult> => {
+        const state = await tokenState(client, jti, true);
+        if (!state || state.revoked_at !== null) return 'revoked';
+        if (state.blacklisted_at !== null) {
+          if (!state.rotated) return 'revoked';
+          // Reuse of a rotated token: the family is compromised.
+          await client.query('UPDATE jwt_logins SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, state.login_id]);
+          return 'reused';
+        }
+        await client.query('UPDATE jwt_outstanding SET blacklisted_at = $1, rotated = true WHERE jti = $2', [now, jti]);
+        await insertOutstanding(client, successor);
+        await client.query('UPDATE jwt_logins SET expires_at = $1, last_refreshed = $2 WHERE id = $3', [successor.expiresAt, now, state.login_id]);
+        return 'spent';
+      });
+    },
+    async blacklist(jti, now) {
+      return (await count(pool, 'jwt_blacklist', 'UPDATE jwt_outstanding SET blacklisted_at = coalesce(blacklisted_at, $1) WHERE jti = $2', [now, jti])) > 0;
+    },
+    async isRefreshUsable(jti) {
+      const state = await tokenState(pool, jti);
+      return state !== undefined && state.blacklisted_at === null && state.revoked_at === null;
+    },
+    async isRevoked(jti, loginId) {
+      if (jti !== null) {
+        const state = await tokenState(pool, jti);
+        if (state && (state.blacklisted_at !== null || state.revoked_at !== null)) return true;
+      }
+      return loginId !== null && ((await loginRevokedAt(loginId))?.revoked_at ?? null) !== null;
+    },
+    async isLoginLive(loginId) {
+      const row = await loginRevokedAt(loginId);
+      return row !== undefined && row.revoked_at === null;
+    },
+    async revokeLogin(userId, loginId, now) {
+      return (
+        (await count(pool, 'jwt_revoke_login', 'UPDATE jwt_logins SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL', [
+          now,
+          loginId,
+          userId,
+        ])) > 0
+      );
+    },
+    revokeAllLogins: (userId, now) =>
+      count(pool, 'jwt_revoke_all', 'UPDATE jwt_logins SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL', [now, userId]),
+    async listLogins(userId, now) {
+      const live = await rows<LoginRow>(
+        pool,
+        'jwt_list_logins',
+        'SELECT * FROM jwt_logins WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created DESC, id',
+        [userId, now],
+      );
+      return live.map(toLogin);
+    },
+    // A login outlives every token of its family, so deleting it takes them along.
+    async deleteExpired(now, batch) {
+      const logins = await count(
+        pool,
+        'jwt_delete_expired_logins',
+        'DELETE FROM jwt_logins WHERE id IN (SELECT id FROM jwt_logins WHERE expires_at <= $1 LIMIT $2)',
+        [now, batch],
+      );
+      const tokens = await count(
+        pool,
+        'jwt_delete_expired_tokens',
+        'DELETE FROM jwt_outstanding WHERE jti IN (SELECT jti FROM jwt_outstanding WHERE expires_at <= $1 LIMIT $2)',
+        [now, Math.max(batch - logins, 0)],
+      );
+      return logins + tokens;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import type { Pool } from 'pg';
+import { transaction } from './db.js';
+
+/**
+ * The schema, as an append-only list, the same tables as store-sqlite's.
+ * Applied on every open inside one transaction that holds an advisory lock,
+ * so several instances starting together migrate once.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: every table of the four schemes.
+  `
+  CREATE TABLE users (
+    -- An identity never reuses a value, so a stale credential naming a
+    -- deleted user's id never resolves to someone else.
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username    text        NOT NULL UNIQUE,
+    email       text        NOT NULL DEFAULT '',
+    password    text        NOT NULL,
+    is_active   boolean     NOT NULL DEFAULT true,
+    date_joined timestamptz NOT NULL,
+    last_login  timestamptz
+  );
+  CREATE TABLE tokens (
+    key     text        PRIMARY KEY CHECK (key ~ '^[0-9a-f]{40}$'),
+    user_id bigint      NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+    created timestamptz NOT NULL
+  );
+  -- knox: a digest per token, found by its 15-character key.
+  CREATE TABLE knox_tokens (
+    token_key text        NOT NULL,
+    digest    text        NOT NULL,
+    user_id   bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created   timestamptz NOT NULL,
+    expiry    timestamptz,
+    client    text        NOT NULL DEFAULT '',
+    last_used timestamptz,
+    PRIMARY KEY (token_key, digest),
+    UNIQUE (user_id, token_key)
+  );
+  CREATE INDEX knox_tokens_expiry ON knox_tokens (expiry) WHERE expiry IS NOT NULL;
+  CREATE TABLE jwt_logins (
+    id             text        PRIMARY KEY,
+    user_id        bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created        timestamptz NOT NULL,
+    client         text        NOT NULL DEFAULT '',
+    expires_at     timestamptz NOT NULL,
+    last_refreshed timestamptz,
+    revoked_at     timestamptz
+  );
+  CREATE INDEX jwt_logins_user ON jwt_logins (user_id);
+  CREATE INDEX jwt_logins_expires_at ON jwt_logins (expires_at);
+  CREATE TABLE jwt_outstanding (
+    jti            text        PRIMARY KEY,
+    login_id       text        NOT NULL REFERENCES jwt_logins (id) ON DELETE CASCADE,
+    user_id        bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at     timestamptz NOT NULL,
+    expires_at     timestamptz NOT NULL,
+    blacklisted_at timestamptz,
+    -- true when blacklisted by rotation: presenting it again is reuse.
+    rotated        boolean     NOT NULL DEFAULT false
+  );
+  CREATE INDEX jwt_outstanding_login ON jwt_outstanding (login_id);
+  CREATE INDEX jwt_outstanding_expires_at ON jwt_outstanding (expires_at);
+  CREATE TABLE sessions (
+    sid       text        PRIMARY KEY,
+    user_id   bigint      REFERENCES users (id) ON DELETE CASCADE,
+    data      text        NOT NULL,
+    expires   timestamptz NOT NULL,
+    created   timestamptz NOT NULL,
+    client    text        NOT NULL DEFAULT '',
+    last_used timestamptz NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions (user_id) WHERE user_id IS NOT NULL;
+  CREATE INDEX sessions_expires ON sessions (expires);
+  `,
+];
+
+/** A fixed key for pg_advisory_xact_lock: "authbench" in ASCII, truncated to 63 bits. */
+const MIGRATION_LOCK = 0x6175746862656e63n;
+
+export async function migrate(pool: Pool): Promise<number> {
+  return transaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    await client.query('CREATE TABLE IF NOT EXISTS authbench_schema (version integer NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM authbench_schema');
+    const current = rows[0]?.version ?? 0;
+    if (rows.length === 0) await client.query('INSERT INTO authbench_schema (version) VALUES (0)');
+    if (current > MIGRATIONS.length) {
+      throw new Error(`database schema version ${current} is newer than this code knows (${MIGRATIONS.length}); upgrade authbench`);
+    }
+    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version - 1]!);
+      await client.query('UPDATE authbench_schema SET version = $1', [version]);
+    }
+    return MIGRATIONS.length;
+  });
+}
