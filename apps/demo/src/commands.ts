@@ -43,7 +43,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"`);
-    stack = buildAuthStack(readConfig(io.env));
+    stack = await buildAuthStack(readConfig(io.env));
     await run(args, stack, io);
     return 0;
   } catch (error) {
@@ -63,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     throw error;
   } finally {
-    stack?.close();
+    await stack?.close();
   }
 }
 

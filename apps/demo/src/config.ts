@@ -14,6 +14,8 @@ export interface AppConfig {
   readonly port: number;
   readonly host: string;
   readonly databasePath: string;
+  /** PostgreSQL (`postgres://…`) instead of the SQLite file; null for SQLite, the default. */
+  readonly databaseUrl: string | null;
   readonly token: { readonly keyword: string; readonly createOnUserCreated: boolean };
   readonly knox: KnoxSettings;
   readonly jwt: JwtSettings;
@@ -160,8 +162,9 @@ export const DEFAULT_DATABASE_PATH = fileURLToPath(new URL('../data/authbench.sq
 /** Every setting of the demo, validated; throws ConfigError naming the first bad one. */
 export function readConfig(env: Env): AppConfig {
   const databaseUrl = readString(env, 'DATABASE_URL', '');
-  if (databaseUrl !== '') {
-    throw new ConfigError('DATABASE_URL', 'only the embedded SQLite store exists in this build; unset it (DATABASE_PATH picks the SQLite file)');
+  if (databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    // The value may hold a password: the message never repeats it.
+    throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL; unset it to use the SQLite file (DATABASE_PATH)');
   }
   const schemes = readSchemeList(env, 'AUTH_SCHEME', AVAILABLE_SCHEMES, 'token');
   const notices: string[] = [];
@@ -170,6 +173,7 @@ export function readConfig(env: Env): AppConfig {
     port: readInteger(env, 'PORT', 8000, 0, 65_535),
     host: readString(env, 'HOST', '127.0.0.1'),
     databasePath: resolve(readString(env, 'DATABASE_PATH', DEFAULT_DATABASE_PATH)),
+    databaseUrl: databaseUrl === '' ? null : databaseUrl,
     token: {
       keyword: readString(env, 'TOKEN_KEYWORD', 'Token'),
       createOnUserCreated: readBoolean(env, 'TOKEN_CREATE_ON_REGISTER', false),

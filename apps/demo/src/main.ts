@@ -7,19 +7,20 @@ import { buildAuthStack } from './setup.js';
 /** Starts the demo from the environment; a bad setting stops it with one line naming the setting. */
 async function main(): Promise<void> {
   const config = readConfig(process.env);
-  const stack = buildAuthStack(config);
+  const stack = await buildAuthStack(config);
   const server = createAuthServer(createAuthApp({ schemes: stack.schemes, accounts: stack.accounts }));
   let port: number;
   try {
     port = await listen(server, config.port, config.host);
   } catch (error) {
-    stack.close();
+    await stack.close();
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new ConfigError('PORT', `cannot listen on ${config.host}:${config.port} (${code})`);
   }
 
   const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  console.log(`authbench demo: AUTH_SCHEME=${config.schemes.join(',')}, SQLite at ${config.databasePath}`);
+  const database = config.databaseUrl === null ? `SQLite at ${config.databasePath}` : 'PostgreSQL (DATABASE_URL)';
+  console.log(`authbench demo: AUTH_SCHEME=${config.schemes.join(',')}, ${database}`);
   for (const notice of config.notices) console.log(`Note: ${notice}`);
   console.log(`Listening on ${origin}`);
   console.log('Try:');
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
 
   const stop = (): void => {
     clearInterval(sweeper);
-    server.close(() => stack.close());
+    server.close(() => void stack.close());
     server.closeAllConnections();
   };
   process.once('SIGINT', stop);

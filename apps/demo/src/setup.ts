@@ -1,22 +1,43 @@
-import { Accounts, ConfigError, type Argon2Parameters, type AuthScheme } from '@authbench/core';
+import {
+  Accounts,
+  ConfigError,
+  type Argon2Parameters,
+  type AuthScheme,
+  type JwtStore,
+  type KnoxTokenStore,
+  type SessionStore,
+  type TokenStore,
+  type UserStore,
+} from '@authbench/core';
 import { jwtScheme } from '@authbench/scheme-jwt';
 import { knoxScheme } from '@authbench/scheme-knox';
 import { sessionScheme } from '@authbench/scheme-session';
 import { tokenScheme } from '@authbench/scheme-token';
-import { openSqliteStore, type SqliteStore } from '@authbench/store-sqlite';
+import { openPostgresStore } from '@authbench/store-postgres';
+import { openSqliteStore } from '@authbench/store-sqlite';
 import type { AppConfig } from './config.js';
+
+/** Every repository the schemes use, from whichever engine is configured. */
+export interface Stores {
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly knoxTokens: KnoxTokenStore;
+  readonly jwt: JwtStore;
+  readonly sessions: SessionStore;
+  close(): void | Promise<void>;
+}
 
 /** The store, the configured schemes in order, and the account service wired to both. */
 export interface AuthStack {
-  readonly store: SqliteStore;
+  readonly store: Stores;
   readonly schemes: readonly AuthScheme[];
   readonly accounts: Accounts;
   /** Deletes every configured scheme's expired credentials: how many, by scheme. */
   flushExpired(): Promise<Record<string, number>>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-type SchemeFactory = (config: AppConfig, store: SqliteStore) => AuthScheme;
+type SchemeFactory = (config: AppConfig, store: Stores) => AuthScheme;
 
 /** The only place that knows which package implements which scheme. */
 const FACTORIES: Record<string, SchemeFactory> = {
@@ -67,13 +88,27 @@ function withSettings<T>(settingOf: Record<string, string>, build: () => T): T {
   }
 }
 
-export function buildAuthStack(config: AppConfig, options: { hashing?: Argon2Parameters } = {}): AuthStack {
-  let store: SqliteStore;
+/** PostgreSQL when DATABASE_URL is set, else the SQLite file; a server that does not answer stops start-up with one line. */
+async function openStores(config: AppConfig): Promise<Stores> {
+  if (config.databaseUrl !== null) {
+    try {
+      return await openPostgresStore(config.databaseUrl);
+    } catch (error) {
+      // pg's messages name the host and the cause, never the password; a
+      // refused "localhost" (IPv6 and IPv4) is an AggregateError with no message.
+      const { message, code } = error as Error & { code?: string };
+      throw new ConfigError('DATABASE_URL', `cannot use the PostgreSQL database: ${message || code || 'no answer'}`);
+    }
+  }
   try {
-    store = openSqliteStore(config.databasePath);
+    return openSqliteStore(config.databasePath);
   } catch (error) {
     throw new ConfigError('DATABASE_PATH', `cannot open "${config.databasePath}": ${(error as Error).message}`);
   }
+}
+
+export async function buildAuthStack(config: AppConfig, options: { hashing?: Argon2Parameters } = {}): Promise<AuthStack> {
+  const store = await openStores(config);
   try {
     const schemes = config.schemes.map((name) => {
       const factory = FACTORIES[name];
@@ -92,9 +127,9 @@ export function buildAuthStack(config: AppConfig, options: { hashing?: Argon2Par
       for (const scheme of schemes) if (scheme.flushExpired) deleted[scheme.name] = await scheme.flushExpired();
       return deleted;
     };
-    return { store, schemes, accounts, flushExpired, close: () => store.close() };
+    return { store, schemes, accounts, flushExpired, close: async () => await store.close() };
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
 }

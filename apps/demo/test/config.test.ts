@@ -13,6 +13,7 @@ describe('readConfig', () => {
       port: 8000,
       host: '127.0.0.1',
       databasePath: DEFAULT_DATABASE_PATH,
+      databaseUrl: null,
       token: { keyword: 'Token', createOnUserCreated: false },
       knox: {
         keyword: 'Token',
@@ -31,6 +32,12 @@ describe('readConfig', () => {
       notices: [],
     });
     expect(DEFAULT_DATABASE_PATH).toMatch(/apps\/demo\/data\/authbench\.sqlite3$/);
+  });
+
+  it('takes a postgres:// or postgresql:// DATABASE_URL in place of the SQLite file', () => {
+    expect(readConfig({ DATABASE_URL: 'postgres://app:pw@db:5432/auth' }).databaseUrl).toBe('postgres://app:pw@db:5432/auth');
+    expect(readConfig({ DATABASE_URL: 'postgresql://db/auth' }).databaseUrl).toBe('postgresql://db/auth');
+    expect(readConfig({ DATABASE_URL: '' }).databaseUrl).toBeNull();
   });
 
   it("reads knox's settings, with none for knox's None", () => {
@@ -103,7 +110,7 @@ describe('readConfig', () => {
     [{ KNOX_TOKEN_TTL: '0' }, 'KNOX_TOKEN_TTL: expected a whole number from 1 to 316224000, got "0"'],
     [{ PORT: 'http' }, 'PORT: expected a whole number from 0 to 65535, got "http"'],
     [{ TOKEN_CREATE_ON_REGISTER: 'sometimes' }, 'TOKEN_CREATE_ON_REGISTER: expected true or false, got "sometimes"'],
-    [{ DATABASE_URL: 'postgres://localhost/authbench' }, 'DATABASE_URL: only the embedded SQLite store exists in this build; unset it (DATABASE_PATH picks the SQLite file)'],
+    [{ DATABASE_URL: 'mysql://root:hunter2@localhost/authbench' }, 'DATABASE_URL: expected a postgres:// or postgresql:// URL; unset it to use the SQLite file (DATABASE_PATH)'],
   ])('refuses %j with one line naming the setting', (env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigError);
     expect(() => readConfig(env)).toThrow(message);

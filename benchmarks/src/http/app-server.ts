@@ -14,14 +14,14 @@ import { countSqlStatements } from '../sql-counter.js';
 import { serveForBenchmark } from './child.js';
 
 countSqlStatements();
-const stack = buildAuthStack(readConfig(process.env));
+const stack = await buildAuthStack(readConfig(process.env));
 let schemes = stack.schemes;
 if (process.env['BENCH_BASELINE'] === '1') {
   const user = await stack.store.users.findByUsername(process.env['BENCH_BASELINE_USER'] ?? '');
   if (!user) throw new Error('baseline: BENCH_BASELINE_USER names no user');
   schemes = [noAuthentication({ user, scheme: 'none', credentialId: null })];
 }
-serveForBenchmark(createAuthServer(createAuthApp({ schemes, accounts: stack.accounts })), () => stack.close());
+serveForBenchmark(createAuthServer(createAuthApp({ schemes, accounts: stack.accounts })), () => void stack.close());
 
 function noAuthentication(caller: Caller): AuthScheme {
   const refuse = () => Promise.reject(new Error('the baseline issues no credentials'));

@@ -45,8 +45,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   try {
-    if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await migrate(pool);
+    await migrate(pool, schema);
   } catch (error) {
     await pool.end();
     throw error;

@@ -78,9 +78,11 @@ export const MIGRATIONS: readonly string[] = [
 /** A fixed key for pg_advisory_xact_lock: "authbench" in ASCII, truncated to 63 bits. */
 const MIGRATION_LOCK = 0x6175746862656e63n;
 
-export async function migrate(pool: Pool): Promise<number> {
+/** @param schema created here, under the lock: concurrent `CREATE SCHEMA IF NOT EXISTS` can collide. */
+export async function migrate(pool: Pool, schema?: string): Promise<number> {
   return transaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query('CREATE TABLE IF NOT EXISTS authbench_schema (version integer NOT NULL)');
     const { rows } = await client.query<{ version: number }>('SELECT version FROM authbench_schema');
     const current = rows[0]?.version ?? 0;
