@@ -1,4 +1,6 @@
 import type { InProcessSize, LoginResult } from './in-process.js';
+import type { InstancesResult } from './http/instances.js';
+import { STORAGE_LABEL, STORAGES, type Storage } from './http/storage.js';
 import type { RunResult } from './http/suite.js';
 import { median, pairedRatios, spread, type Spread } from './stats.js';
 
@@ -6,6 +8,8 @@ export interface RunSummary {
   readonly name: string;
   readonly kind: 'baseline' | 'scheme' | 'peer';
   readonly family: string;
+  /** Where its data is; each storage has its own baseline row. */
+  readonly storage: Storage;
   readonly rejected: boolean;
   readonly requestsPerSecond: number;
   readonly p50: number;
@@ -16,8 +20,25 @@ export interface RunSummary {
   readonly authMicros: number;
   readonly readsPerRequest: number;
   readonly writesPerRequest: number;
+  readonly redisCommandsPerRequest: number;
+  /** CPU of the PostgreSQL backends and the Redis server per request, median over the rounds (0 on SQLite). */
+  readonly storeMicros: number;
   /** Rounds redone because other processes were busy. */
   readonly redone: number;
+}
+
+/** One instance against two on the same storage. */
+export interface InstancesSummary {
+  readonly name: string;
+  readonly storage: Storage;
+  readonly oneRequestsPerSecond: number;
+  /** Median over the pairs of each instance's req/s when both were loaded. */
+  readonly perInstance: readonly [number, number];
+  readonly twoRequestsPerSecond: number;
+  /** Per pair: both instances' req/s together ÷ the one instance's. */
+  readonly ratio: Spread;
+  readonly oneBusyCores: number;
+  readonly twoBusyCores: number;
 }
 
 export interface Report {
@@ -27,19 +48,33 @@ export interface Report {
   readonly method: string;
   readonly quick: boolean;
   readonly http: readonly RunSummary[];
+  /** Two instances on shared storage against one. */
+  readonly instances?: readonly InstancesSummary[];
+  /** The storages whose configurations ran, and those left out of this run with why. */
+  readonly storages?: readonly Storage[];
+  readonly skipped?: readonly string[];
   readonly inProcess: readonly InProcessSize[];
   readonly login: LoginResult | null;
 }
 
+/** The baseline row's name for a storage: SQLite's keeps its historical name. */
+export const baselineName = (storage: Storage) => (storage === 'sqlite' ? 'no auth (baseline)' : `no auth (baseline), ${STORAGE_LABEL[storage]}`);
+
+/** A row per configuration, each storage's after its own baseline's row, storages in the suite's order. */
 export function summarize(runs: readonly RunResult[]): RunSummary[] {
+  return STORAGES.flatMap((storage) => summarizeGroup(storage, runs.filter((r) => (r.storage ?? 'sqlite') === storage)));
+}
+
+function summarizeGroup(storage: Storage, runs: readonly RunResult[]): RunSummary[] {
   const baselineRounds = runs.flatMap((r) => r.pairs.map((p) => p.baseline));
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
   const rows: RunSummary[] = [];
   if (baselineRounds.length) {
     rows.push({
-      name: 'no auth (baseline)',
+      name: baselineName(storage),
       kind: 'baseline',
       family: 'none',
+      storage,
       rejected: false,
       requestsPerSecond: median(baselineRounds.map((s) => s.requestsPerSecond)),
       p50: median(baselineRounds.map((s) => s.p50)),
@@ -48,6 +83,8 @@ export function summarize(runs: readonly RunResult[]): RunSummary[] {
       authMicros: 0,
       readsPerRequest: sum(baselineRounds.map((s) => s.reads)) / sum(baselineRounds.map((s) => s.responses)),
       writesPerRequest: sum(baselineRounds.map((s) => s.writes)) / sum(baselineRounds.map((s) => s.responses)),
+      redisCommandsPerRequest: sum(baselineRounds.map((s) => s.redisCommands ?? 0)) / sum(baselineRounds.map((s) => s.responses)),
+      storeMicros: median(baselineRounds.map((s) => s.storeMicrosPerRequest ?? 0)),
       redone: sum(baselineRounds.map((s) => s.redone)),
     });
   }
@@ -58,6 +95,7 @@ export function summarize(runs: readonly RunResult[]): RunSummary[] {
       name: run.name,
       kind: run.kind,
       family: run.family,
+      storage,
       rejected: run.rejected,
       requestsPerSecond: median(subjects.map((s) => s.requestsPerSecond)),
       p50: median(subjects.map((s) => s.p50)),
@@ -66,10 +104,25 @@ export function summarize(runs: readonly RunResult[]): RunSummary[] {
       authMicros: median(run.pairs.map((p) => p.subject.cpuMicrosPerRequest - p.baseline.cpuMicrosPerRequest)),
       readsPerRequest: sum(subjects.map((s) => s.reads)) / responses,
       writesPerRequest: sum(subjects.map((s) => s.writes)) / responses,
+      redisCommandsPerRequest: sum(subjects.map((s) => s.redisCommands ?? 0)) / responses,
+      storeMicros: median(subjects.map((s) => s.storeMicrosPerRequest ?? 0)),
       redone: sum(run.pairs.flatMap((p) => [p.subject.redone, p.baseline.redone])),
     });
   }
   return rows;
+}
+
+export function summarizeInstances(results: readonly InstancesResult[]): InstancesSummary[] {
+  return results.map((r) => ({
+    name: r.name,
+    storage: r.storage,
+    oneRequestsPerSecond: median(r.pairs.map((p) => p.one.requestsPerSecond)),
+    perInstance: [median(r.pairs.map((p) => p.two[0].requestsPerSecond)), median(r.pairs.map((p) => p.two[1].requestsPerSecond))],
+    twoRequestsPerSecond: median(r.pairs.map((p) => p.two[0].requestsPerSecond + p.two[1].requestsPerSecond)),
+    ratio: spread(r.pairs.map((p) => (p.two[0].requestsPerSecond + p.two[1].requestsPerSecond) / p.one.requestsPerSecond)),
+    oneBusyCores: median(r.pairs.map((p) => p.oneBusyCores)),
+    twoBusyCores: median(r.pairs.map((p) => p.twoBusyCores)),
+  }));
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -124,9 +177,9 @@ export function targets(report: Report): Target[] {
     out.push({ text: 'session ≤ 0.01 writes per request', measured: perRequest(session.writesPerRequest), met: session.writesPerRequest <= 0.01 });
   }
   versus('session', 'peer: express-session + SQLite store', 1.15);
-  const base = report.http.find((r) => r.kind === 'baseline');
+  const base = report.http.find((r) => r.kind === 'baseline' && r.storage === 'sqlite');
   const context = base ? ` (baseline ${fixed(base.p99 / base.p50, 1)}×)` : '';
-  for (const r of report.http.filter((r) => r.kind === 'scheme' && !r.rejected)) {
+  for (const r of report.http.filter((r) => r.kind === 'scheme' && !r.rejected && r.storage === 'sqlite')) {
     out.push({ text: `${r.name}: p99 ≤ 3× p50`, measured: `${fixed(r.p99 / r.p50, 1)}×${context}`, met: r.p99 <= 3 * r.p50 });
   }
 
@@ -163,17 +216,19 @@ export function markdown(report: Report): string {
   lines.push(`# authbench benchmark${report.quick ? ' (--quick: checks the harness, says nothing about speed)' : ''}`, '');
   lines.push(`Run ${report.date} on ${report.machine}; ${report.pinning}.`, '', report.method, '');
 
-  if (report.http.length) {
+  const sqliteRows = report.http.filter((r) => r.storage === 'sqlite');
+  const remoteRows = report.http.filter((r) => r.storage !== 'sqlite');
+  if (sqliteRows.length) {
     lines.push('## HTTP: `GET /api/me` through the built app', '');
     lines.push('| configuration | req/s | p50 ms | p99 ms | paired ratio (min–max) | auth µs/request | reads / writes per request |');
     lines.push('|---|---:|---:|---:|---:|---:|---:|');
-    for (const r of report.http) {
+    for (const r of sqliteRows) {
       const auth = r.kind === 'baseline' ? '0' : fixed(r.authMicros, 1);
       lines.push(
         `| ${r.name} | ${int(r.requestsPerSecond)} | ${fixed(r.p50, 0)} | ${fixed(r.p99, 0)} | ${times(r.ratio)} | ${auth} | ${perRequest(r.readsPerRequest)} / ${perRequest(r.writesPerRequest)} |`,
       );
     }
-    const redone = report.http.reduce((n, r) => n + r.redone, 0);
+    const redone = sqliteRows.reduce((n, r) => n + r.redone, 0);
     lines.push('', `Rounds redone because other processes took more than a tenth of a core: ${redone}.`, '');
 
     const row = finder(report.http);
@@ -196,6 +251,9 @@ export function markdown(report: Report): string {
       lines.push('');
     }
   }
+  if (remoteRows.length) lines.push(...remoteTable(remoteRows));
+  if (report.instances?.length) lines.push(...instancesTable(report.instances));
+  for (const reason of report.skipped ?? []) lines.push(`Skipped: ${reason}.`, '');
 
   if (report.inProcess.length) {
     const sizes = report.inProcess;
@@ -234,9 +292,42 @@ export function markdown(report: Report): string {
   return lines.join('\n');
 }
 
-/** A horizontal bar chart of the server CPU each configuration adds to a request. */
+/** The PostgreSQL and Redis variants, each paired with a baseline on its own storage. */
+function remoteTable(rows: readonly RunSummary[]): string[] {
+  const lines = ['## HTTP on PostgreSQL and Redis', ''];
+  lines.push(
+    'Each row is paired with the baseline on its own storage (its row above it). Auth µs is the app process\'s CPU; ' +
+      'PostgreSQL + Redis µs is the CPU of the PostgreSQL backends serving it and of the Redis server, on the same machine.',
+    '',
+  );
+  lines.push('| configuration | req/s | p50 ms | p99 ms | paired ratio (min–max) | auth µs/request | PostgreSQL + Redis µs/request | SQL reads / writes per request | Redis commands per request |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const auth = r.kind === 'baseline' ? '0' : fixed(r.authMicros, 1);
+    lines.push(
+      `| ${r.name} | ${int(r.requestsPerSecond)} | ${fixed(r.p50, 0)} | ${fixed(r.p99, 0)} | ${times(r.ratio)} | ${auth} | ${fixed(r.storeMicros, 1)} | ${perRequest(r.readsPerRequest)} / ${perRequest(r.writesPerRequest)} | ${perRequest(r.redisCommandsPerRequest)} |`,
+    );
+  }
+  lines.push('', `Rounds redone because other processes took more than a tenth of a core: ${rows.reduce((n, r) => n + r.redone, 0)}.`, '');
+  return lines;
+}
+
+function instancesTable(rows: readonly InstancesSummary[]): string[] {
+  const lines = ['## Two instances on one PostgreSQL (and Redis)', ''];
+  lines.push('| configuration | one instance req/s | two instances req/s (A + B) | two ÷ one (min–max) | busy cores: one / two |');
+  lines.push('|---|---:|---:|---:|---:|');
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${int(r.oneRequestsPerSecond)} | ${int(r.twoRequestsPerSecond)} (${int(r.perInstance[0])} + ${int(r.perInstance[1])}) | ${times(r.ratio)} | ${fixed(r.oneBusyCores, 2)} / ${fixed(r.twoBusyCores, 2)} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** A horizontal bar chart of the server CPU each configuration adds to a request (SQLite's: the others' is split across processes). */
 export function svgChart(report: Report): string {
-  const rows = report.http.filter((r) => r.kind !== 'baseline');
+  const rows = report.http.filter((r) => r.kind !== 'baseline' && r.storage === 'sqlite');
   const barHeight = 22;
   const gap = 6;
   const labelWidth = 300;

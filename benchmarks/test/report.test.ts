@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pair, RoundSample, RunResult } from '../src/http/suite.js';
-import { markdown, summarize, svgChart, targets, type Report } from '../src/report.js';
+import { markdown, summarize, summarizeInstances, svgChart, targets, type Report } from '../src/report.js';
 
 const sample = (requestsPerSecond: number, cpuMicrosPerRequest: number, extra: Partial<RoundSample> = {}): RoundSample => ({
   requestsPerSecond,
@@ -89,5 +89,53 @@ describe('svgChart', () => {
     expect(svg.match(/<rect x="300"/g)).toHaveLength(3);
     expect(svg).toContain('a &lt;test&gt; machine');
     expect(svg).not.toContain('no auth (baseline)');
+  });
+});
+
+describe('the PostgreSQL and Redis variants', () => {
+  const remote = (name: string, storage: 'postgres' | 'redis', redisCommands: number): RunResult => ({
+    ...run(name, 'scheme', [pair(1000, 800, 300, 340)]),
+    storage,
+    pairs: [{ baseline: sample(1000, 300, { reads: 0 }), subject: sample(800, 340, { redisCommands, storeMicrosPerRequest: 55 }) }],
+  });
+  const rows = summarize([...runs, remote('token, PostgreSQL', 'postgres', 0), remote('token, PostgreSQL + Redis cache', 'redis', 1000)]);
+
+  it('gives each storage its own baseline row, after the SQLite rows', () => {
+    expect(rows.map((r) => r.name)).toEqual([
+      'no auth (baseline)',
+      'token',
+      'peer: passport-http-bearer',
+      'token, refused credential',
+      'no auth (baseline), PostgreSQL',
+      'token, PostgreSQL',
+      'no auth (baseline), PostgreSQL + Redis',
+      'token, PostgreSQL + Redis cache',
+    ]);
+  });
+
+  it('prints them in their own table with the database servers’ CPU and the Redis commands, and keeps them off the chart and the targets', () => {
+    const r: Report = { ...report(), http: rows, instances: [], skipped: ['the PostgreSQL + Redis configurations: Redis does not answer'] };
+    const text = markdown(r);
+    expect(text).toContain('| token, PostgreSQL + Redis cache | 800 | 15 | 30 | 0.80× (0.80–0.80) | 40.0 | 55.0 | 1.00 / 0 | 1.00 |');
+    expect(text).toContain('Skipped: the PostgreSQL + Redis configurations: Redis does not answer.');
+    expect(svgChart(r)).not.toContain('PostgreSQL');
+    expect(targets(r).some((t) => t.text.includes('PostgreSQL'))).toBe(false);
+  });
+
+  it('summarizes two instances against one as the per-pair ratio of their req/s', () => {
+    const one = { requestsPerSecond: 1000, p50: 1, p99: 2, responses: 4000 };
+    const [s] = summarizeInstances([
+      {
+        name: 'token, PostgreSQL',
+        storage: 'postgres',
+        pairs: [
+          { one, two: [{ ...one, requestsPerSecond: 600 }, { ...one, requestsPerSecond: 500 }], oneBusyCores: 1.9, twoBusyCores: 2 },
+          { one: { ...one, requestsPerSecond: 900 }, two: [{ ...one, requestsPerSecond: 450 }, { ...one, requestsPerSecond: 450 }], oneBusyCores: 1.9, twoBusyCores: 2 },
+        ],
+      },
+    ]);
+    expect(s!.ratio.min).toBeCloseTo(1.0);
+    expect(s!.ratio.max).toBeCloseTo(1.1);
+    expect(markdown({ ...report(), instances: [s!] })).toContain('| token, PostgreSQL | 950 | 1,000 (525 + 475) | 1.05× (1.00–1.10) | 1.90 / 2.00 |');
   });
 });

@@ -18,8 +18,11 @@ commands:
   createuser <username> [--email <address>]   create a user; the password is read from
                                               a prompt, or from the first line of stdin
   listusers                                   list every user
-  deactivate <username>                       refuse the user's credentials from now on
-  activate <username>                         accept them again
+  changepassword <username>                   set a new password, read as createuser reads it;
+                                              revokes every credential of the user
+  deactivate <username>                       refuse the user's logins, and revoke every
+                                              credential of theirs
+  activate <username>                         accept logins again (revoked credentials stay revoked)
   deleteuser <username>                       delete the user and every credential of theirs
   drf_create_token <username> [-r]            print the user's token, creating it if needed;
                                               -r replaces it with a new one
@@ -91,7 +94,9 @@ const COMMANDS: Record<string, Command> = {
   async deactivate(args, stack, io) {
     const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'deactivate takes one username'));
     await stack.store.users.setActive(user.id, false);
-    io.stdout.write(`Deactivated user ${user.username}.\n`);
+    // Refused already while inactive; revoked so that `activate` does not bring them back.
+    await stack.revokeUser(user.id);
+    io.stdout.write(`Deactivated user ${user.username} and revoked their credentials.\n`);
   },
 
   async activate(args, stack, io) {
@@ -102,8 +107,22 @@ const COMMANDS: Record<string, Command> = {
 
   async deleteuser(args, stack, io) {
     const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'deleteuser takes one username'));
+    // The database's cascade deletes tokens, knox tokens, jwt logins and sessions
+    // with the user; revoked first for the stores that have no cascade (Redis).
+    await stack.revokeUser(user.id);
     await stack.store.users.delete(user.id);
     io.stdout.write(`Deleted user ${user.username} and their credentials.\n`);
+  },
+
+  // Django's command, with its wording; it also ends every credential of the user.
+  async changepassword(args, stack, io) {
+    const username = only(parseArgs(args, [], []).positional, 'changepassword takes one username');
+    const user = await stack.store.users.findByUsername(username);
+    if (!user) throw new CommandError(`user '${username}' does not exist`);
+    io.stdout.write(`Changing password for user '${username}'\n`);
+    await stack.accounts.setPassword(user, await readPassword(io));
+    await stack.revokeUser(user.id);
+    io.stdout.write(`Password changed successfully for user '${username}'; every credential of theirs is revoked.\n`);
   },
 
   // DRF's management command, with its wording.

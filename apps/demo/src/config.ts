@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, isProduction, readBoolean, readInteger, readOptionalInteger, readSchemeList, readString, type Env } from '@authbench/core';
+import { LOG_LEVELS, type LogLevel } from '@authbench/express';
 import { ALGORITHMS, MIN_SECRET_BYTES, type JwtAlgorithm } from '@authbench/scheme-jwt';
 import { MIN_SECRET_LENGTH } from '@authbench/scheme-session';
 
@@ -16,6 +17,12 @@ export interface AppConfig {
   readonly databasePath: string;
   /** PostgreSQL (`postgres://…`) instead of the SQLite file; null for SQLite, the default. */
   readonly databaseUrl: string | null;
+  /** Redis (`redis://…`) for jwt logins and sessions, and the cache; null for none, the default. */
+  readonly redisUrl: string | null;
+  /** Put before every Redis key, so that several apps can share one server. */
+  readonly redisPrefix: string;
+  /** Seconds a Redis cache entry for a token or knox lookup lives; null when the cache is off. */
+  readonly redisCacheTtlSeconds: number | null;
   readonly token: { readonly keyword: string; readonly createOnUserCreated: boolean };
   readonly knox: KnoxSettings;
   readonly jwt: JwtSettings;
@@ -24,6 +31,17 @@ export interface AppConfig {
   readonly notices: readonly string[];
   /** Seconds between sweeps of expired credentials; 0 turns the sweep off. */
   readonly flushIntervalSeconds: number;
+  /** Login throttling (core's LoginThrottle options); null when LOGIN_THROTTLE=false. */
+  readonly loginThrottle: LoginThrottleSettings | null;
+  /** pino's level for the JSON lines on stdout; `silent` turns them off. */
+  readonly logLevel: LogLevel;
+}
+
+export interface LoginThrottleSettings {
+  readonly userFailures: number;
+  readonly addressFailures: number;
+  readonly windowSeconds: number;
+  readonly maxDelaySeconds: number;
 }
 
 export interface KnoxSettings {
@@ -156,6 +174,23 @@ function readJwt(env: Env, notices: string[], needed: boolean): JwtSettings {
   };
 }
 
+function readLogLevel(env: Env): LogLevel {
+  const level = readString(env, 'LOG_LEVEL', 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  return level as LogLevel;
+}
+
+/** On by default: DRF has no login throttle, but a public login route needs one. */
+function readLoginThrottle(env: Env): LoginThrottleSettings | null {
+  if (!readBoolean(env, 'LOGIN_THROTTLE', true)) return null;
+  return {
+    userFailures: readInteger(env, 'LOGIN_THROTTLE_USER_FAILURES', 5, 1, 1_000_000),
+    addressFailures: readInteger(env, 'LOGIN_THROTTLE_ADDRESS_FAILURES', 20, 1, 1_000_000),
+    windowSeconds: readInteger(env, 'LOGIN_THROTTLE_WINDOW', 900, 1, 7 * 86_400),
+    maxDelaySeconds: readInteger(env, 'LOGIN_THROTTLE_MAX_DELAY', 900, 1, 7 * 86_400),
+  };
+}
+
 /** `apps/demo/data/authbench.sqlite3`, wherever the app is started from. */
 export const DEFAULT_DATABASE_PATH = fileURLToPath(new URL('../data/authbench.sqlite3', import.meta.url));
 
@@ -166,6 +201,17 @@ export function readConfig(env: Env): AppConfig {
     // The value may hold a password: the message never repeats it.
     throw new ConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL; unset it to use the SQLite file (DATABASE_PATH)');
   }
+  const redisUrl = readString(env, 'REDIS_URL', '');
+  if (redisUrl !== '' && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'expected a redis:// or rediss:// URL; unset it to keep everything in the database');
+  }
+  const redisCache = readBoolean(env, 'REDIS_CACHE', false);
+  if (redisCache && (redisUrl === '' || databaseUrl === '')) {
+    throw new ConfigError('REDIS_CACHE', 'the cache sits in Redis in front of PostgreSQL: it needs both REDIS_URL and DATABASE_URL');
+  }
+  const redisCacheTtl = readInteger(env, 'REDIS_CACHE_TTL', 60, 1, 86_400);
+  const redisPrefix = readString(env, 'REDIS_PREFIX', 'authbench:');
+  if (!/^[\w.:-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'expected 1 to 64 letters, digits or _ . : -');
   const schemes = readSchemeList(env, 'AUTH_SCHEME', AVAILABLE_SCHEMES, 'token');
   const notices: string[] = [];
   return {
@@ -174,6 +220,9 @@ export function readConfig(env: Env): AppConfig {
     host: readString(env, 'HOST', '127.0.0.1'),
     databasePath: resolve(readString(env, 'DATABASE_PATH', DEFAULT_DATABASE_PATH)),
     databaseUrl: databaseUrl === '' ? null : databaseUrl,
+    redisUrl: redisUrl === '' ? null : redisUrl,
+    redisPrefix,
+    redisCacheTtlSeconds: redisCache ? redisCacheTtl : null,
     token: {
       keyword: readString(env, 'TOKEN_KEYWORD', 'Token'),
       createOnUserCreated: readBoolean(env, 'TOKEN_CREATE_ON_REGISTER', false),
@@ -192,6 +241,8 @@ export function readConfig(env: Env): AppConfig {
     jwt: readJwt(env, notices, schemes.includes('jwt')),
     session: readSession(env, notices, schemes.includes('session')),
     flushIntervalSeconds: readInteger(env, 'FLUSH_EXPIRED_INTERVAL', 3600, 0, 7 * 86_400),
+    loginThrottle: readLoginThrottle(env),
+    logLevel: readLogLevel(env),
     notices,
   };
 }

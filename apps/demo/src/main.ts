@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '@authbench/core';
-import { createAuthApp, createAuthServer, listen } from '@authbench/express';
+import { createAuthApp, createAuthServer, createLogger, listen } from '@authbench/express';
 import { readConfig } from './config.js';
 import { buildAuthStack } from './setup.js';
 
@@ -8,7 +8,17 @@ import { buildAuthStack } from './setup.js';
 async function main(): Promise<void> {
   const config = readConfig(process.env);
   const stack = await buildAuthStack(config);
-  const server = createAuthServer(createAuthApp({ schemes: stack.schemes, accounts: stack.accounts }));
+  // JSON lines on stdout, after the human start-up lines; LOG_LEVEL=silent turns them off.
+  const logger = createLogger(config.logLevel);
+  const server = createAuthServer(
+    createAuthApp({
+      schemes: stack.schemes,
+      accounts: stack.accounts,
+      logger,
+      throttle: stack.throttle ?? undefined,
+      trustProxy: config.session.trustProxy, // TRUST_PROXY: the client address from X-Forwarded-For
+    }),
+  );
   let port: number;
   try {
     port = await listen(server, config.port, config.host);
@@ -20,7 +30,8 @@ async function main(): Promise<void> {
 
   const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const database = config.databaseUrl === null ? `SQLite at ${config.databasePath}` : 'PostgreSQL (DATABASE_URL)';
-  console.log(`authbench demo: AUTH_SCHEME=${config.schemes.join(',')}, ${database}`);
+  const redis = config.redisUrl === null ? '' : `, Redis (REDIS_URL${config.redisCacheTtlSeconds === null ? '' : `, cache ${config.redisCacheTtlSeconds} s`})`;
+  console.log(`authbench demo: AUTH_SCHEME=${config.schemes.join(',')}, ${database}${redis}`);
   for (const notice of config.notices) console.log(`Note: ${notice}`);
   console.log(`Listening on ${origin}`);
   console.log('Try:');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyPassword } from '@authbench/core';
 import { openSqliteStore } from '@authbench/store-sqlite';
 import { runCli } from '../src/commands.js';
 
@@ -71,7 +72,7 @@ describe('authbench CLI', () => {
   it('deactivates, activates and deletes users, deleting their credentials with them', async () => {
     await cli(['createuser', 'alice'], 'correct-horse-battery\n');
     await cli(['drf_create_token', 'alice']);
-    expect((await cli(['deactivate', 'alice'])).out).toBe('Deactivated user alice.\n');
+    expect((await cli(['deactivate', 'alice'])).out).toBe('Deactivated user alice and revoked their credentials.\n');
     expect((await cli(['listusers'])).out).toMatch(/alice\s+no\s/);
     expect((await cli(['activate', 'alice'])).out).toBe('Activated user alice.\n');
     expect((await cli(['deleteuser', 'alice'])).out).toBe('Deleted user alice and their credentials.\n');
@@ -79,6 +80,95 @@ describe('authbench CLI', () => {
     expect(store.db.prepare('SELECT count(*) AS n FROM tokens').get()).toEqual({ n: 0 });
     store.close();
     expect(await cli(['deactivate', 'alice'])).toEqual({ code: 1, out: '', err: 'authbench: no user named "alice"\n' });
+  });
+
+  /** One credential of every scheme for the user, straight into the store, whatever AUTH_SCHEME says. */
+  async function seedCredentials(userId: number, tag: string) {
+    const store = openSqliteStore(env['DATABASE_PATH']!);
+    const now = new Date().toISOString();
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    await store.tokens.getOrCreate({ key: tag.repeat(40), userId, created: now });
+    await store.knoxTokens.create({ tokenKey: tag.repeat(15), digest: 'ff', userId, created: now, expiry: later, client: 'phone', lastUsed: null }, { max: null, now });
+    await store.jwt.createLogin(
+      { id: `login-${tag}`, userId, created: now, client: 'phone', expiresAt: later, lastRefreshed: null, revokedAt: null },
+      { jti: `jti-${tag}`, loginId: `login-${tag}`, userId, createdAt: now, expiresAt: later },
+    );
+    await store.sessions.set({ sid: `sid-${tag}`, userId, data: '{}', expires: later, created: now, client: 'browser', lastUsed: now });
+    store.close();
+  }
+
+  /** How many live credentials of each scheme the user holds. */
+  async function credentialsOf(userId: number) {
+    const store = openSqliteStore(env['DATABASE_PATH']!);
+    const now = new Date().toISOString();
+    const counts = {
+      token: (await store.tokens.findByUser(userId)) ? 1 : 0,
+      knox: (await store.knoxTokens.listLive(userId, now)).length,
+      jwt: (await store.jwt.listLogins(userId, now)).length,
+      session: (await store.sessions.listByUser(userId, now)).length,
+    };
+    store.close();
+    return counts;
+  }
+  const ALL = { token: 1, knox: 1, jwt: 1, session: 1 };
+  const NONE = { token: 0, knox: 0, jwt: 0, session: 0 };
+
+  it("deactivate revokes the user's credentials in every scheme, whatever AUTH_SCHEME says; activate brings none back", async () => {
+    await cli(['createuser', 'alice'], 'correct-horse-battery\n');
+    await cli(['createuser', 'bob'], 'correct-horse-battery\n');
+    await seedCredentials(1, 'a');
+    await seedCredentials(2, 'b');
+    expect(await credentialsOf(1)).toEqual(ALL);
+    expect(await cli(['deactivate', 'alice'])).toEqual({ code: 0, out: 'Deactivated user alice and revoked their credentials.\n', err: '' });
+    expect(await credentialsOf(1)).toEqual(NONE);
+    expect(await credentialsOf(2)).toEqual(ALL);
+    await cli(['activate', 'alice']);
+    expect(await credentialsOf(1)).toEqual(NONE);
+  });
+
+  it('deleteuser takes tokens, knox tokens, jwt logins with their refresh tokens, and sessions with the user', async () => {
+    env['AUTH_SCHEME'] = 'session,jwt';
+    await cli(['createuser', 'alice'], 'correct-horse-battery\n');
+    await cli(['createuser', 'bob'], 'correct-horse-battery\n');
+    await seedCredentials(1, 'a');
+    await seedCredentials(2, 'b');
+    expect(await cli(['deleteuser', 'alice'])).toEqual({ code: 0, out: 'Deleted user alice and their credentials.\n', err: '' });
+    const store = openSqliteStore(env['DATABASE_PATH']!);
+    const rows = (table: string) => store.db.prepare(`SELECT user_id FROM ${table} ORDER BY user_id`).all();
+    for (const table of ['tokens', 'knox_tokens', 'jwt_logins', 'jwt_outstanding', 'sessions']) expect(rows(table)).toEqual([{ user_id: 2 }]);
+    store.close();
+  });
+
+  it("changepassword reads the new password as createuser does, stores it and revokes every credential", async () => {
+    env['AUTH_SCHEME'] = 'knox';
+    await cli(['createuser', 'alice', '--email', 'alice@example.com'], 'correct-horse-battery\n');
+    await seedCredentials(1, 'a');
+    expect(await cli(['changepassword', 'alice'], 'staple-gun-orbit-lantern\n')).toEqual({
+      code: 0,
+      out: "Changing password for user 'alice'\nPassword changed successfully for user 'alice'; every credential of theirs is revoked.\n",
+      err: '',
+    });
+    expect(await credentialsOf(1)).toEqual(NONE);
+    const store = openSqliteStore(env['DATABASE_PATH']!);
+    const { passwordHash } = (await store.users.findLogin('alice'))!;
+    store.close();
+    expect(await verifyPassword('staple-gun-orbit-lantern', passwordHash)).toBe(true);
+    expect(await verifyPassword('correct-horse-battery', passwordHash)).toBe(false);
+  });
+
+  it("changepassword validates with Django's rules, against the username and email too, and changes nothing then", async () => {
+    await cli(['createuser', 'alice', '--email', 'alice.smith@example.com'], 'correct-horse-battery\n');
+    await seedCredentials(1, 'a');
+    expect(await cli(['changepassword', 'alice'], 'alice.smith@example\n')).toEqual({
+      code: 1,
+      out: "Changing password for user 'alice'\n",
+      err: 'Error: password: The password is too similar to the email address.\n',
+    });
+    expect(await credentialsOf(1)).toEqual(ALL);
+    expect(await cli(['changepassword', 'nobody'], 'staple-gun-orbit-lantern\n')).toEqual({ code: 1, out: '', err: "authbench: user 'nobody' does not exist\n" });
+    expect(await cli(['changepassword', 'alice'], '')).toEqual({ code: 1, out: "Changing password for user 'alice'\n", err: 'authbench: no password on stdin\n' });
+    // Never from argv.
+    expect((await cli(['changepassword', 'alice', 'staple-gun-orbit-lantern'])).err).toMatch(/^authbench: changepassword takes one username\n/);
   });
 
   it('creates the token with the user when TOKEN_CREATE_ON_REGISTER is on', async () => {

@@ -14,6 +14,9 @@ describe('readConfig', () => {
       host: '127.0.0.1',
       databasePath: DEFAULT_DATABASE_PATH,
       databaseUrl: null,
+      redisUrl: null,
+      redisPrefix: 'authbench:',
+      redisCacheTtlSeconds: null,
       token: { keyword: 'Token', createOnUserCreated: false },
       knox: {
         keyword: 'Token',
@@ -29,9 +32,45 @@ describe('readConfig', () => {
       session: { secrets: [], cookieAgeSeconds: 1_209_600, secureCookies: 'auto', trustProxy: false, rolling: false, trustedOrigins: [] },
       jwt: expect.objectContaining({ algorithm: 'HS256', signingKey: '', accessTokenLifetime: 300, refreshTokenLifetime: 86_400, rotateRefreshTokens: true }),
       flushIntervalSeconds: 3600,
+      logLevel: 'info',
+      loginThrottle: { userFailures: 5, addressFailures: 20, windowSeconds: 900, maxDelaySeconds: 900 },
       notices: [],
     });
     expect(DEFAULT_DATABASE_PATH).toMatch(/apps\/demo\/data\/authbench\.sqlite3$/);
+  });
+
+  it('takes a redis:// REDIS_URL, and a cache only in front of PostgreSQL', () => {
+    const pg = 'postgres://db/auth';
+    expect(readConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', redisCacheTtlSeconds: null });
+    expect(readConfig({ REDIS_URL: 'rediss://cache:6380', DATABASE_URL: pg, REDIS_CACHE: 'true' }).redisCacheTtlSeconds).toBe(60);
+    expect(readConfig({ REDIS_URL: 'redis://c', DATABASE_URL: pg, REDIS_CACHE: 'true', REDIS_CACHE_TTL: '5' }).redisCacheTtlSeconds).toBe(5);
+    expect(() => readConfig({ REDIS_URL: 'http://user:hunter2@cache' })).toThrow(
+      new ConfigError('REDIS_URL', 'expected a redis:// or rediss:// URL; unset it to keep everything in the database'),
+    );
+    try {
+      readConfig({ REDIS_URL: 'http://user:hunter2@cache' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+    const needsBoth = new ConfigError('REDIS_CACHE', 'the cache sits in Redis in front of PostgreSQL: it needs both REDIS_URL and DATABASE_URL');
+    expect(() => readConfig({ REDIS_CACHE: 'true', DATABASE_URL: pg })).toThrow(needsBoth);
+    expect(() => readConfig({ REDIS_CACHE: 'true', REDIS_URL: 'redis://c' })).toThrow(needsBoth);
+    expect(() => readConfig({ REDIS_CACHE: 'yes please' })).toThrow(/^REDIS_CACHE: /);
+    expect(readConfig({ REDIS_PREFIX: 'shop:auth:' }).redisPrefix).toBe('shop:auth:');
+    expect(() => readConfig({ REDIS_PREFIX: 'two words' })).toThrow(/^REDIS_PREFIX: /);
+    expect(() => readConfig({ REDIS_URL: 'redis://c', DATABASE_URL: pg, REDIS_CACHE: 'true', REDIS_CACHE_TTL: '0' })).toThrow(/^REDIS_CACHE_TTL: /);
+  });
+
+  it('reads login throttling, on by default; LOGIN_THROTTLE=false turns it off', () => {
+    expect(
+      readConfig({
+        LOGIN_THROTTLE_USER_FAILURES: '3',
+        LOGIN_THROTTLE_ADDRESS_FAILURES: '50',
+        LOGIN_THROTTLE_WINDOW: '3600',
+        LOGIN_THROTTLE_MAX_DELAY: '60',
+      }).loginThrottle,
+    ).toEqual({ userFailures: 3, addressFailures: 50, windowSeconds: 3600, maxDelaySeconds: 60 });
+    expect(readConfig({ LOGIN_THROTTLE: 'false', LOGIN_THROTTLE_USER_FAILURES: '3' }).loginThrottle).toBeNull();
   });
 
   it('takes a postgres:// or postgresql:// DATABASE_URL in place of the SQLite file', () => {
@@ -109,6 +148,10 @@ describe('readConfig', () => {
     [{ AUTH_SCHEME: 'jwt', JWT_ALGORITHM: 'none' }, 'JWT_ALGORITHM: expected one of HS256, HS384, HS512, RS256, ES256, EdDSA, got "none"'],
     [{ KNOX_TOKEN_TTL: '0' }, 'KNOX_TOKEN_TTL: expected a whole number from 1 to 316224000, got "0"'],
     [{ PORT: 'http' }, 'PORT: expected a whole number from 0 to 65535, got "http"'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
+    [{ LOGIN_THROTTLE: 'maybe' }, 'LOGIN_THROTTLE: expected true or false, got "maybe"'],
+    [{ LOGIN_THROTTLE_USER_FAILURES: '0' }, 'LOGIN_THROTTLE_USER_FAILURES: expected a whole number from 1 to 1000000, got "0"'],
+    [{ LOGIN_THROTTLE_WINDOW: '15m' }, 'LOGIN_THROTTLE_WINDOW: expected a whole number from 1 to 604800, got "15m"'],
     [{ TOKEN_CREATE_ON_REGISTER: 'sometimes' }, 'TOKEN_CREATE_ON_REGISTER: expected true or false, got "sometimes"'],
     [{ DATABASE_URL: 'mysql://root:hunter2@localhost/authbench' }, 'DATABASE_URL: expected a postgres:// or postgresql:// URL; unset it to use the SQLite file (DATABASE_PATH)'],
   ])('refuses %j with one line naming the setting', (env, message) => {

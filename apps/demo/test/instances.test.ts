@@ -1,62 +1,32 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseUrlFor, dropRun, failedStart, REDIS_URL, serversDown, startDemo } from './servers.js';
 
 /**
- * Several demo processes on one PostgreSQL: what a team behind a load
- * balancer runs. A credential issued by one instance works on another, and a
- * logout on a third holds on the first. Needs the PostgreSQL this machine
- * runs; without it the file is skipped with the reason printed, except under
- * CI=true, where it fails.
+ * Several demo processes on one PostgreSQL, alone and with Redis beside it
+ * (jwt logins and sessions in Redis; then also the lookup cache): what a team
+ * behind a load balancer runs. A credential issued by one instance works on
+ * another, and a logout on a third holds on the first. Needs the PostgreSQL
+ * and Redis this machine runs; without them the file is skipped with the
+ * reason printed, except under CI=true, where it fails.
  */
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const BASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA = `instances_${process.pid}_${Date.now().toString(36)}`;
-const DATABASE_URL = `${BASE_URL}?options=${encodeURIComponent(`-c search_path=${SCHEMA}`)}`;
-
-async function unreachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: BASE_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${SCHEMA}`);
-    await client.end();
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-const down = await unreachable();
-if (down && process.env['CI'] === 'true') throw new Error(`PostgreSQL at ${BASE_URL} does not answer (${down}); CI needs it`);
-if (down) console.warn(`multi-instance tests skipped: PostgreSQL at ${BASE_URL} does not answer (${down})`);
+const RUN = `instances_${process.pid}_${Date.now().toString(36)}`;
+const DATABASE_URL = databaseUrlFor(RUN);
+/** Every key this run writes, so that it shares Redis with other runs safely and cleans up after itself. */
+const REDIS_PREFIX = `${RUN}:`;
+const down = await serversDown(RUN, 'multi-instance tests');
 
 const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const child of children) child.kill('SIGTERM');
-  if (down) return;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  await admin.end();
+  if (!down) await dropRun(RUN, REDIS_PREFIX);
 });
 
-/** Starts one instance and resolves with its origin. */
-async function instance(env: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', DATABASE_URL, FLUSH_EXPIRED_INTERVAL: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c) => (stdout += String(c)));
-  child.stderr!.on('data', (c) => (stderr += String(c)));
-  while (!/Listening on (\S+)/.test(stdout)) {
-    if (child.exitCode !== null) throw new Error(`instance exited: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return /Listening on (\S+)/.exec(stdout)![1]!;
-}
+/** Starts one instance on the run's database and resolves with its origin. */
+const instance = (env: Record<string, string>) => startDemo({ DATABASE_URL, ...env }, children);
 
 const SECRET = 'shared-secret-of-more-than-32-characters-0123';
 const json = (body: unknown, headers: Record<string, string> = {}) => ({
@@ -88,25 +58,37 @@ const SCHEMES: Array<[string, Record<string, string>, (r: Response, body: Record
   ],
 ];
 
-describe.skipIf(down !== null)('three instances on one PostgreSQL', () => {
+const STORAGE: Array<[string, Record<string, string>]> = [
+  ['PostgreSQL', {}],
+  ['PostgreSQL and Redis', { REDIS_URL, REDIS_PREFIX }],
+  ['PostgreSQL and Redis with the lookup cache', { REDIS_URL, REDIS_PREFIX, REDIS_CACHE: 'true' }],
+];
+
+describe.skipIf(down !== null).each(STORAGE)('three instances on %s', (storage, storageEnv) => {
   describe.each(SCHEMES)('%s', (scheme, env, credentialOf, refused) => {
     let origins: string[] = [];
     beforeAll(async () => {
-      origins = await Promise.all([1, 2, 3].map(() => instance({ AUTH_SCHEME: scheme, ...env })));
+      origins = await Promise.all([1, 2, 3].map(() => instance({ AUTH_SCHEME: scheme, ...storageEnv, ...env })));
     }, 30_000);
+    afterAll(() => {
+      for (const child of children.splice(0)) child.kill('SIGTERM');
+    });
 
     it('a login on one is honoured on another, and a logout on a third holds on the first', async () => {
       const [a, b, c] = origins as [string, string, string];
-      const username = `user-${scheme}`;
+      const username = `user-${scheme}-${STORAGE.findIndex(([name]) => name === storage)}`;
       const password = 'correct-horse-battery';
       expect((await fetch(`${a}/api/auth/register`, json({ username, password }))).status).toBe(201);
       const login = await fetch(`${b}/api/auth/login`, json({ username, password }));
       expect(login.status).toBe(200);
       const credential = credentialOf(login, (await login.json()) as Record<string, unknown>);
 
-      const me = await fetch(`${c}/api/me`, { headers: credential.headers });
-      expect(me.status).toBe(200);
-      expect(await me.json()).toMatchObject({ username });
+      // Used on the first and the third, so that both hold it in any cache they keep.
+      for (const origin of [c, a]) {
+        const me = await fetch(`${origin}/api/me`, { headers: credential.headers });
+        expect(me.status).toBe(200);
+        expect(await me.json()).toMatchObject({ username });
+      }
 
       const logout = await fetch(`${c}/api/auth/logout`, { method: 'POST', headers: { ...credential.headers, ...credential.unsafe } });
       expect(logout.status).toBe(204);
@@ -115,17 +97,19 @@ describe.skipIf(down !== null)('three instances on one PostgreSQL', () => {
   });
 });
 
-describe('a PostgreSQL that does not answer at start', () => {
-  it('stops start-up with one line naming DATABASE_URL, without the password', async () => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env['PATH'] ?? '', PORT: '0', DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/authbench' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += String(c)));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+describe('a server that does not answer at start', () => {
+  it('PostgreSQL: start-up stops with one line naming DATABASE_URL, without the password', async () => {
+    const { code, stderr } = await failedStart({ DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/authbench' });
     expect(code).toBe(2);
     expect(stderr).toBe('authbench: DATABASE_URL: cannot use the PostgreSQL database: connect ECONNREFUSED 127.0.0.1:1\n');
+    expect(stderr).not.toContain('hunter2');
+  });
+
+  it('Redis: start-up stops with one line naming REDIS_URL, without the password', async () => {
+    const databasePath = join(mkdtempSync(join(tmpdir(), 'authbench-')), 'db.sqlite3');
+    const { code, stderr } = await failedStart({ DATABASE_PATH: databasePath, REDIS_URL: 'redis://:hunter2@127.0.0.1:1' });
+    expect(code).toBe(2);
+    expect(stderr).toBe('authbench: REDIS_URL: cannot use the Redis server: connect ECONNREFUSED 127.0.0.1:1\n');
     expect(stderr).not.toContain('hunter2');
   });
 });

@@ -9,19 +9,26 @@
 import type { AuthScheme, Caller } from '@authbench/core';
 import { readConfig } from '@authbench/demo/config';
 import { buildAuthStack } from '@authbench/demo/setup';
-import { createAuthApp, createAuthServer } from '@authbench/express';
+import { createAuthApp, createAuthServer, createLogger } from '@authbench/express';
 import { countSqlStatements } from '../sql-counter.js';
+import { countStoreCommands } from '../store-counter.js';
 import { serveForBenchmark } from './child.js';
 
 countSqlStatements();
-const stack = await buildAuthStack(readConfig(process.env));
+await countStoreCommands();
+const config = readConfig(process.env);
+const stack = await buildAuthStack(config);
 let schemes = stack.schemes;
 if (process.env['BENCH_BASELINE'] === '1') {
   const user = await stack.store.users.findByUsername(process.env['BENCH_BASELINE_USER'] ?? '');
   if (!user) throw new Error('baseline: BENCH_BASELINE_USER names no user');
   schemes = [noAuthentication({ user, scheme: 'none', credentialId: null })];
 }
-serveForBenchmark(createAuthServer(createAuthApp({ schemes, accounts: stack.accounts })), () => void stack.close());
+// The demo's logger, at the LOG_LEVEL the harness sets: silent (configs.ts says why).
+const logger = createLogger(config.logLevel);
+// Login throttling as `npm start` has it (on by default): the harness's logins all succeed, so it never answers 429.
+const throttle = stack.throttle ?? undefined;
+serveForBenchmark(createAuthServer(createAuthApp({ schemes, accounts: stack.accounts, logger, throttle })), () => void stack.close());
 
 function noAuthentication(caller: Caller): AuthScheme {
   const refuse = () => Promise.reject(new Error('the baseline issues no credentials'));
@@ -32,5 +39,6 @@ function noAuthentication(caller: Caller): AuthScheme {
     login: refuse,
     logout: refuse,
     logoutAll: refuse,
+    revokeUser: refuse,
   };
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sqlCounts } from '../sql-counter.js';
+import { storeCounts } from '../store-counter.js';
 import type { ChildMessage, SampleRequest } from './protocol.js';
 
 /**
@@ -14,7 +15,10 @@ export function serveForBenchmark(server: Server, close: () => void = () => {}):
   process.on('message', (message: SampleRequest) => {
     if (message.type !== 'sample') return;
     const { user, system } = process.cpuUsage();
-    send({ type: 'sample', cpuMicros: user + system, ...sqlCounts() });
+    const { rss, heapUsed } = process.memoryUsage();
+    const sql = sqlCounts();
+    const store = storeCounts();
+    send({ type: 'sample', cpuMicros: user + system, reads: sql.reads + store.pgReads, writes: sql.writes + store.pgWrites, redisCommands: store.redisCommands, rss, heapUsed });
   });
   // The parent going away ends the server, and the process with it (a
   // library's own timers must not keep it alive).

@@ -5,6 +5,7 @@ import { jwtScheme } from '@authbench/scheme-jwt';
 import { openSqliteStore } from '@authbench/store-sqlite';
 import type { Headers } from './load.js';
 import type { ServerProcess } from './server-process.js';
+import type { Storage } from './storage.js';
 import type { Workspace } from './workspace.js';
 
 /** One server configuration the suite measures against the no-auth baseline. */
@@ -14,6 +15,8 @@ export interface HttpConfig {
   readonly kind: 'scheme' | 'peer';
   /** The scheme it implements or competes with. */
   readonly family: 'token' | 'knox' | 'jwt' | 'session';
+  /** Where its data is; it is paired with a baseline on the same storage. */
+  readonly storage: Storage;
   /** Built JavaScript, relative to dist/src/http. */
   readonly entry: string;
   env(w: Workspace): Record<string, string>;
@@ -74,11 +77,18 @@ const cookie = (name: string) => (_body: Record<string, unknown>, response: Resp
   return { cookie: set.split(';', 1)[0]! };
 };
 
-const APP: Pick<HttpConfig, 'kind' | 'entry' | 'timeRejected'> = { kind: 'scheme', entry: APP_ENTRY, timeRejected: false };
-const appEnv = (w: Workspace, env: Record<string, string>) => ({ DATABASE_PATH: w.databasePath, FLUSH_EXPIRED_INTERVAL: '0', ...env });
+const APP: Pick<HttpConfig, 'kind' | 'entry' | 'timeRejected' | 'storage'> = { kind: 'scheme', entry: APP_ENTRY, timeRejected: false, storage: 'sqlite' };
+// Request logging off: the one baseline is shared with the peers, which log nothing, so a logging
+// baseline would hide its cost from their figures. What logging costs is in docs/benchmarks.md.
+const appEnv = (w: Workspace, env: Record<string, string>, storage: Storage = 'sqlite') => ({
+  ...w.storageEnv(storage),
+  FLUSH_EXPIRED_INTERVAL: '0',
+  LOG_LEVEL: 'silent',
+  ...env,
+});
 // Access tokens outlive a full run (simplejwt's default is 5 minutes).
-const jwtEnv = (w: Workspace, env: Record<string, string>) =>
-  appEnv(w, { AUTH_SCHEME: 'jwt', JWT_ACCESS_TOKEN_LIFETIME: '86400', ...env });
+const jwtEnv = (w: Workspace, env: Record<string, string>, storage: Storage = 'sqlite') =>
+  appEnv(w, { AUTH_SCHEME: 'jwt', JWT_ACCESS_TOKEN_LIFETIME: '86400', ...env }, storage);
 
 const token: HttpConfig = {
   ...APP,
@@ -136,6 +146,7 @@ export const CONFIGS: readonly HttpConfig[] = [
     name: 'peer: passport-http-bearer',
     kind: 'peer',
     family: 'token',
+    storage: 'sqlite',
     entry: peer('passport-bearer.js'),
     env: (w) => ({ DATABASE_PATH: w.databasePath }),
     async credentials(_s, w) {
@@ -155,6 +166,7 @@ export const CONFIGS: readonly HttpConfig[] = [
     name: 'peer: express-jwt HS256',
     kind: 'peer',
     family: 'jwt',
+    storage: 'sqlite',
     entry: peer('express-jwt.js'),
     env: (w) => ({ DATABASE_PATH: w.databasePath, JWT_SIGNING_KEY: w.jwtSecret }),
     // Issued by the jwt scheme itself (same secret and claims), as the app's login would.
@@ -181,6 +193,7 @@ export const CONFIGS: readonly HttpConfig[] = [
     name: 'peer: express-session + SQLite store',
     kind: 'peer',
     family: 'session',
+    storage: 'sqlite',
     entry: peer('express-session-sqlite.js'),
     env: (w) => ({ DATABASE_PATH: w.databasePath, SESSION_SECRET: w.sessionSecret, PEER_SESSION_DATABASE: w.peerSessionDatabase }),
     credentials: (s, w) => logInAll(s, w, cookie('connect.sid')),
@@ -188,7 +201,52 @@ export const CONFIGS: readonly HttpConfig[] = [
     rejectedStatus: 401,
     timeRejected: false,
   },
+
+  // The same schemes on PostgreSQL, then with Redis beside it (jwt logins and sessions in Redis; the
+  // lookup cache where a configuration says so). Stateless jwt reads no storage: its SQLite figure holds.
+  { ...token, storage: 'postgres', name: 'token, PostgreSQL', env: (w) => appEnv(w, { AUTH_SCHEME: 'token' }, 'postgres') },
+  { ...knox, storage: 'postgres', name: 'knox, PostgreSQL', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'knox' }, 'postgres') },
+  { ...jwtHs256, storage: 'postgres', name: 'jwt HS256, user check, PostgreSQL', timeRejected: false, env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret }, 'postgres') },
+  {
+    ...jwtHs256,
+    storage: 'postgres',
+    name: 'jwt HS256, revocation check, PostgreSQL',
+    timeRejected: false,
+    env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_CHECK_REVOCATION: 'true' }, 'postgres'),
+  },
+  { ...session, storage: 'postgres', name: 'session, PostgreSQL', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'session', SESSION_SECRET: w.sessionSecret }, 'postgres') },
+  // No refused run with the cache: the load repeats the same forged keys, which the cache remembers as
+  // unknown for 10 s, where an attacker's fresh guesses would all reach PostgreSQL.
+  {
+    ...token,
+    storage: 'redis',
+    name: 'token, PostgreSQL + Redis cache',
+    timeRejected: false,
+    env: (w) => appEnv(w, { AUTH_SCHEME: 'token', REDIS_CACHE: 'true' }, 'redis'),
+  },
+  {
+    ...knox,
+    storage: 'redis',
+    name: 'knox, PostgreSQL + Redis cache',
+    timeRejected: false,
+    env: (w) => appEnv(w, { AUTH_SCHEME: 'knox', REDIS_CACHE: 'true' }, 'redis'),
+  },
+  // Refresh families in Redis; per request the user check still reads PostgreSQL (the cache holds no users).
+  { ...jwtHs256, storage: 'redis', name: 'jwt HS256, user check, PostgreSQL + Redis', timeRejected: false, env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret }, 'redis') },
+  {
+    ...jwtHs256,
+    storage: 'redis',
+    name: 'jwt HS256, revocation check, PostgreSQL + Redis',
+    timeRejected: false,
+    env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_CHECK_REVOCATION: 'true' }, 'redis'),
+  },
+  // Sessions in Redis through connect-redis; the user they name read from PostgreSQL.
+  { ...session, storage: 'redis', name: 'session, PostgreSQL + Redis', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'session', SESSION_SECRET: w.sessionSecret }, 'redis') },
 ];
 
-/** The baseline: the same app and route, with a scheme that checks nothing. */
-export const baselineEnv = (w: Workspace) => appEnv(w, { AUTH_SCHEME: 'token', BENCH_BASELINE: '1', BENCH_BASELINE_USER: w.users[0]!.username });
+/** The baseline: the same app and route on the same storage, with a scheme that checks nothing. */
+export const baselineEnv = (w: Workspace, storage: Storage = 'sqlite') =>
+  appEnv(w, { AUTH_SCHEME: 'token', BENCH_BASELINE: '1', BENCH_BASELINE_USER: w.users[0]!.username }, storage);
+
+/** The configurations also run as two instances on shared storage (one, then two, app processes). */
+export const TWO_INSTANCE_CONFIGS: readonly string[] = ['token, PostgreSQL', 'token, PostgreSQL + Redis cache', 'session, PostgreSQL + Redis'];

@@ -15,8 +15,14 @@ export interface SampleRequest {
 export interface SampleMessage {
   readonly type: 'sample';
   readonly cpuMicros: number;
+  /** SQL statements, SQLite's and PostgreSQL's together (a server uses one database). */
   readonly reads: number;
   readonly writes: number;
+  /** Commands sent to Redis. */
+  readonly redisCommands: number;
+  /** process.memoryUsage() in bytes, for the soak's memory-growth check (no GC forced). */
+  readonly rss: number;
+  readonly heapUsed: number;
 }
 
 export type ChildMessage = ListeningMessage | SampleMessage;

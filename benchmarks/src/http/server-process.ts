@@ -15,10 +15,11 @@ const START_TIMEOUT_MS = 30_000;
 
 /**
  * Starts `entry` (built JavaScript) with `env` added to this process's
- * environment and NODE_ENV=production, pinned to `core` when given, and
- * resolves once it listens. Its stderr is kept to explain a failure.
+ * environment and NODE_ENV=production, pinned to `core` (a core or a
+ * taskset list such as "0-1") when given, and resolves once it listens.
+ * Its stderr is kept to explain a failure.
  */
-export async function startServer(name: string, entry: string, env: Record<string, string>, core: number | null): Promise<ServerProcess> {
+export async function startServer(name: string, entry: string, env: Record<string, string>, core: number | string | null): Promise<ServerProcess> {
   const args = [process.execPath, entry];
   const [command, ...rest] = core === null ? args : ['taskset', '-c', String(core), ...args];
   const child: ChildProcess = spawn(command!, rest, {

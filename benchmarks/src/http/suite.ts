@@ -2,6 +2,7 @@ import { machineBusyMicros, ownCpuMicros, waitForQuiet } from '../machine.js';
 import { APP_ENTRY, baselineEnv, CONFIGS, type HttpConfig } from './configs.js';
 import { runLoad, type Headers } from './load.js';
 import { startServer, type ServerProcess } from './server-process.js';
+import { storeCpuBetween, type Storage } from './storage.js';
 import type { Workspace } from './workspace.js';
 
 /** One timed round against one server. */
@@ -14,6 +15,14 @@ export interface RoundSample {
   readonly cpuMicrosPerRequest: number;
   readonly reads: number;
   readonly writes: number;
+  /** Commands the server sent to Redis (absent in results from before the storage variants). */
+  readonly redisCommands?: number;
+  /**
+   * CPU the PostgreSQL backends serving the server and the Redis server used
+   * during the round, µs per response; 0 on SQLite, whose work is in the
+   * server's own CPU.
+   */
+  readonly storeMicrosPerRequest?: number;
   /** CPU used by every other process during the round, in cores. */
   readonly otherCores: number;
   /** How many times the round was redone because other processes were busy. */
@@ -29,6 +38,8 @@ export interface RunResult {
   readonly name: string;
   readonly kind: 'scheme' | 'peer';
   readonly family: HttpConfig['family'];
+  /** Where its data is, and so which baseline it was paired with (absent: SQLite). */
+  readonly storage?: Storage;
   /** Refused credentials only: what spraying guesses costs the server. */
   readonly rejected: boolean;
   readonly status: number;
@@ -46,6 +57,8 @@ export interface SuiteOptions {
   readonly quietLimitCores: number | null;
   /** Configuration names to run; all when empty. */
   readonly only: readonly string[];
+  /** The storages whose configurations run. */
+  readonly storages: readonly Storage[];
   readonly progress: (line: string) => void;
 }
 
@@ -59,16 +72,44 @@ const MAX_REDO = 3;
  */
 export async function runHttpSuite(options: SuiteOptions): Promise<RunResult[]> {
   const { workspace: w } = options;
-  const configs = options.only.length ? CONFIGS.filter((c) => options.only.includes(c.name)) : CONFIGS;
-  if (configs.length === 0) throw new Error(`--only matched no configuration; there are: ${CONFIGS.map((c) => c.name).join('; ')}`);
-
-  const baseline = await startServer('baseline', APP_ENTRY, baselineEnv(w), options.serverCore);
+  const configs = selectConfigs(options.only, options.storages);
   const results: RunResult[] = [];
-  try {
+  let index = 0;
+  // One baseline per storage, on that storage, so that a pair's two servers differ in the credential check only.
+  for (const storage of options.storages) {
+    const group = configs.filter((c) => c.storage === storage);
+    if (group.length === 0) continue;
+    const baseline = await startServer(`baseline (${storage})`, APP_ENTRY, baselineEnv(w, storage), options.serverCore);
+    try {
+      index = await runGroup(options, baseline, group, index, configs.length, results);
+    } finally {
+      await baseline.stop();
+    }
+  }
+  return results;
+}
+
+/** The configurations `--only` and `--storage` select, in the suite's order. */
+export function selectConfigs(only: readonly string[], storages: readonly Storage[]): HttpConfig[] {
+  const named = only.length ? CONFIGS.filter((c) => only.includes(c.name)) : CONFIGS;
+  if (named.length === 0) throw new Error(`--only matched no configuration; there are: ${CONFIGS.map((c) => c.name).join('; ')}`);
+  return named.filter((c) => storages.includes(c.storage));
+}
+
+async function runGroup(
+  options: SuiteOptions,
+  baseline: ServerProcess,
+  configs: readonly HttpConfig[],
+  index: number,
+  total: number,
+  results: RunResult[],
+): Promise<number> {
+  const { workspace: w } = options;
+  {
     const baselineHeaders: Headers[] = [{}];
     await expectResponse(baseline, {}, 200, w.users[0]!.username);
     await warmUp(baseline, baselineHeaders, options);
-    let index = 0;
+    await settle([baseline]);
     for (const config of configs) {
       index++;
       const server = await startServer(config.name, config.entry, config.env(w), options.serverCore);
@@ -88,9 +129,11 @@ export async function runHttpSuite(options: SuiteOptions): Promise<RunResult[]> 
           await warmUp(server, variant.headers, options);
           const pairs: Pair[] = [];
           for (let p = 0; p < options.pairs; p++) {
-            options.progress(`[${index}/${configs.length}] ${name}: pair ${p + 1}/${options.pairs}`);
-            const b = () => round(baseline, baselineHeaders, 200, options);
-            const s = () => round(server, variant.headers, variant.status, options);
+            options.progress(`[${index}/${total}] ${name}: pair ${p + 1}/${options.pairs}`);
+            const remote = config.storage !== 'sqlite';
+            // Both servers idle first: requests in flight when the last burst stopped are still being served.
+            const b = async () => (await settle([server, baseline]), round(baseline, baselineHeaders, 200, options, remote));
+            const s = async () => (await settle([server, baseline]), round(server, variant.headers, variant.status, options, remote));
             if (p % 2 === 0) {
               const baselineSample = await b();
               pairs.push({ baseline: baselineSample, subject: await s() });
@@ -99,24 +142,32 @@ export async function runHttpSuite(options: SuiteOptions): Promise<RunResult[]> 
               pairs.push({ subject, baseline: await b() });
             }
           }
-          results.push({ name, kind: config.kind, family: config.family, rejected: variant.rejected, status: variant.status, pairs });
+          results.push({ name, kind: config.kind, family: config.family, storage: config.storage, rejected: variant.rejected, status: variant.status, pairs });
         }
       } finally {
         await server.stop();
       }
     }
-  } finally {
-    await baseline.stop();
   }
-  return results;
+  return index;
 }
 
-async function warmUp(server: ServerProcess, headers: readonly Headers[], options: SuiteOptions): Promise<void> {
+export async function warmUp(server: ServerProcess, headers: readonly Headers[], options: SuiteOptions): Promise<void> {
   const load = await runLoad({ port: server.port, path: ROUTE, headers, connections: options.connections, seconds: options.warmupSeconds });
   if (load.errors > 0) throw new Error(`${server.name}: ${load.errors} connection errors during warm-up`);
 }
 
-async function expectResponse(server: ServerProcess, headers: Headers, status: number, username?: string): Promise<void> {
+/**
+ * Waits until each server has answered what the last burst left in flight
+ * (autocannon stops counting at the deadline, not the server serving): one
+ * request queued behind them. Negligible after a 4 s round; after a --quick
+ * round of a slow server, that backlog can outlast the next round.
+ */
+export async function settle(servers: readonly ServerProcess[]): Promise<void> {
+  await Promise.all(servers.map(async (s) => void (await (await fetch(`http://127.0.0.1:${s.port}${ROUTE}`)).arrayBuffer())));
+}
+
+export async function expectResponse(server: ServerProcess, headers: Headers, status: number, username?: string): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${server.port}${ROUTE}`, { headers });
   const text = await response.text(); // a peer may refuse in plain text (passport: "Unauthorized")
   const body = response.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as { username?: string }) : {};
@@ -125,18 +176,26 @@ async function expectResponse(server: ServerProcess, headers: Headers, status: n
   }
 }
 
-/** One timed burst, redone (up to three times) when other processes took more than the quiet limit. */
-async function round(server: ServerProcess, headers: readonly Headers[], status: number, options: SuiteOptions): Promise<RoundSample> {
+/**
+ * One timed burst, redone (up to three times) when other processes took more
+ * than the quiet limit. With `remote`, the PostgreSQL backends' and Redis's
+ * CPU is measured too, and is not counted as other processes'.
+ */
+async function round(server: ServerProcess, headers: readonly Headers[], status: number, options: SuiteOptions, remote = false): Promise<RoundSample> {
   for (let redone = 0; ; redone++) {
     const before = await server.sample();
+    const store0 = remote ? await options.workspace.sampleStore() : null;
     const busy0 = machineBusyMicros();
     const own0 = ownCpuMicros();
     const t0 = performance.now();
     const load = await runLoad({ port: server.port, path: ROUTE, headers, connections: options.connections, seconds: options.seconds });
     const elapsedMicros = (performance.now() - t0) * 1000;
+    const busy1 = machineBusyMicros();
+    const own1 = ownCpuMicros();
+    const storeCpu = store0 ? storeCpuBetween(store0, await options.workspace.sampleStore()) : 0;
     const after = await server.sample();
     const serverCpu = after.cpuMicros - before.cpuMicros;
-    const others = Math.max(0, (machineBusyMicros() - busy0 - (ownCpuMicros() - own0) - serverCpu) / elapsedMicros);
+    const others = Math.max(0, (busy1 - busy0 - (own1 - own0) - serverCpu - storeCpu) / elapsedMicros);
 
     const wrong = Object.entries(load.statuses).filter(([code]) => Number(code) !== status);
     if (load.errors > 0 || load.timeouts > 0 || wrong.length > 0 || load.responses === 0) {
@@ -153,6 +212,8 @@ async function round(server: ServerProcess, headers: readonly Headers[], status:
       cpuMicrosPerRequest: serverCpu / load.responses,
       reads: after.reads - before.reads,
       writes: after.writes - before.writes,
+      redisCommands: after.redisCommands - before.redisCommands,
+      storeMicrosPerRequest: storeCpu / load.responses,
       otherCores: others,
       redone,
     };

@@ -1,4 +1,4 @@
-import { ValidationError } from './errors.js';
+import { authenticationFailed, ValidationError } from './errors.js';
 import { charField, type FieldErrors, type Fields } from './fields.js';
 import { validatePassword } from './password-validation.js';
 import { hashPassword, OWASP_ARGON2ID, verifyAgainstDummy, verifyPassword, type Argon2Parameters } from './password-hashing.js';
@@ -14,6 +14,8 @@ export interface AccountsOptions {
 }
 
 const USERNAME_TAKEN = 'A user with that username already exists.';
+// Django's PasswordChangeForm.
+export const OLD_PASSWORD_INCORRECT = 'Your old password was entered incorrectly. Please enter it again.';
 
 /** Registration and password checks, shared by the HTTP routes and the CLI. */
 export class Accounts {
@@ -86,6 +88,46 @@ export class Accounts {
     }
     const matches = await verifyPassword(password, login.passwordHash);
     return matches && login.user.isActive ? login.user : null;
+  }
+
+  /**
+   * Django's PasswordChangeForm over `{old_password, new_password}`: both
+   * required, never trimmed; the old one checked against the stored hash; the
+   * new one by the validators of register, compared with the user's username
+   * and email. Stores the new hash; revoking the user's other credentials is
+   * the caller's next step (`revokeCredentials`).
+   * @throws ValidationError with every field's messages at once.
+   */
+  async changePassword(userId: number, data: Fields): Promise<void> {
+    const errors: FieldErrors = {};
+    const oldPassword = charField(data, 'old_password', errors, { trim: false });
+    const newPassword = charField(data, 'new_password', errors, { trim: false });
+    // Read afresh: a stateless jwt caller's user is the token's claims, without the email.
+    const user = await this.users.findById(userId);
+    const login = user && user.isActive ? await this.users.findLogin(user.username) : null;
+    if (!user || !login) throw authenticationFailed('User inactive or deleted.');
+    if (oldPassword !== undefined && !(await verifyPassword(oldPassword, login.passwordHash))) {
+      errors['old_password'] = [OLD_PASSWORD_INCORRECT];
+    }
+    if (newPassword !== undefined) {
+      const problems = validatePassword(newPassword, user);
+      if (problems.length > 0) errors['new_password'] = problems;
+    }
+    if (newPassword === undefined || Object.keys(errors).length > 0) throw new ValidationError(errors);
+    await this.setPassword(user, newPassword, 'new_password');
+  }
+
+  /**
+   * Validates a new password with register's validators (the CLI's
+   * `changepassword`, which asks for no old one) and stores its hash.
+   * @throws ValidationError with the messages under `field`.
+   */
+  async setPassword(user: User, password: string, field = 'password'): Promise<void> {
+    const problems = validatePassword(password, user);
+    if (problems.length > 0) throw new ValidationError({ [field]: problems });
+    if (!(await this.users.setPassword(user.id, await hashPassword(password, this.#hashing)))) {
+      throw authenticationFailed('User inactive or deleted.');
+    }
   }
 }
 

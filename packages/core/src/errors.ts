@@ -13,6 +13,8 @@ export class ApiError extends Error {
     readonly body: ErrorBody,
     /** A stable machine-readable code (DRF's `default_code`). */
     readonly code: string,
+    /** Response headers the answer needs (`Retry-After` on a 429 or 503). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(typeof body['detail'] === 'string' ? body['detail'] : code);
   }
@@ -65,6 +67,23 @@ export const unsupportedMediaType = (mediaType: string): ApiError =>
 
 export const payloadTooLarge = (limitBytes: number): ApiError =>
   new ApiError(413, { detail: `Request body exceeds the limit of ${limitBytes} bytes.` }, 'payload_too_large');
+
+/**
+ * A storage server (PostgreSQL, Redis) that a request needs does not answer.
+ * The request is refused whole, never half done, and the client may retry.
+ */
+export class ServiceUnavailableError extends ApiError {
+  override readonly name = 'ServiceUnavailableError';
+  constructor(
+    readonly service: string,
+    /** The driver's own error, for start-up messages and debugging; never sent to the client. */
+    override readonly cause?: unknown,
+  ) {
+    super(503, { detail: `Service temporarily unavailable: ${service} does not answer. Try again later.` }, 'service_unavailable', {
+      'Retry-After': '5',
+    });
+  }
+}
 
 export const permissionDenied = (detail: string): ApiError =>
   new ApiError(403, { detail }, 'permission_denied');

@@ -1,4 +1,4 @@
-export { Accounts, type AccountsOptions } from './accounts.js';
+export { Accounts, OLD_PASSWORD_INCORRECT, type AccountsOptions } from './accounts.js';
 export { isHttpToken, parseAuthorizationHeader, parseBasicAuthorization, type AuthorizationHeader, type BasicCredentials } from './authorization-header.js';
 export {
   ConfigError,
@@ -15,6 +15,7 @@ export {
 export {
   ApiError,
   AuthenticationError,
+  ServiceUnavailableError,
   ValidationError,
   authenticationFailed,
   methodNotAllowed,
@@ -33,8 +34,10 @@ export type {
   AuthRequest,
   AuthScheme,
   Caller,
+  KeepCredential,
   LoginContext,
   LoginResult,
+  RevokeResult,
   SchemeEndpoint,
   SessionInfo,
 } from './scheme.js';
@@ -51,11 +54,15 @@ export {
   type NewUser,
   type SessionRecord,
   type SessionStore,
+  type ThrottleCounter,
+  type ThrottleStore,
   type TokenRecord,
   type TokenStore,
   type UserStore,
 } from './stores.js';
 export { deleteInBatches } from './batches.js';
+export { revokeCredentials } from './revocation.js';
+export { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, addressKey, throttled, usernameKey, type LoginThrottleOptions } from './throttle.js';
 export { drfDateTime } from './datetime.js';
 export { drfTokenCredentials, INVALID_TOKEN, USER_INACTIVE } from './drf-token-header.js';
 export { publicUser, type PublicUser, type User } from './user.js';

@@ -41,6 +41,17 @@ export interface SessionInfo {
   readonly current: boolean;
 }
 
+/** The request whose own credential survives a revocation: a password change keeps its caller logged in. */
+export interface KeepCredential {
+  readonly caller: Caller;
+  readonly req: AuthRequest;
+}
+
+/** What a revocation tells the kept caller: a replacement credential, as fields of the response body. */
+export interface RevokeResult {
+  readonly body?: Readonly<Record<string, unknown>>;
+}
+
 /** A route a scheme adds beside the shared ones (jwt's refresh and verify). */
 export interface SchemeEndpoint {
   readonly method: 'GET' | 'POST';
@@ -76,6 +87,14 @@ export interface AuthScheme {
   logout(caller: Caller, req: AuthRequest): Promise<void>;
   /** Revokes every credential of the caller's user in this scheme. */
   logoutAll(caller: Caller, req: AuthRequest): Promise<void>;
+  /**
+   * Revokes every credential of the user in this scheme (a password change,
+   * a deactivation), whoever calls. When `keep` is a caller of this scheme,
+   * its own credential survives or is replaced; a replacement the client must
+   * learn of comes back in `body`. Required: a scheme that forgot it would
+   * leave a thief's credential alive after the password change meant to end it.
+   */
+  revokeUser(userId: number, keep?: KeepCredential): Promise<RevokeResult>;
 
   /** Multi-device schemes list their live logins; without it the sessions routes are 404. */
   listSessions?(caller: Caller): Promise<SessionInfo[]>;

@@ -23,6 +23,8 @@ export interface UserStore {
   list(): Promise<User[]>;
   /** @returns false when no such user exists. */
   setActive(id: number, isActive: boolean): Promise<boolean>;
+  /** Stores a new password hash (already hashed); false when no such user exists. */
+  setPassword(id: number, passwordHash: string): Promise<boolean>;
   /** Deletes the user and, through the storage's own cascade, every credential of theirs. */
   delete(id: number): Promise<boolean>;
 }
@@ -79,8 +81,14 @@ export interface KnoxCandidate {
 export type KnoxCreateResult = 'created' | 'limit-reached' | 'key-taken';
 
 export interface KnoxTokenStore {
-  /** The hot path: every token with this key, with its user, in one indexed read. */
-  findByTokenKey(tokenKey: string): Promise<KnoxCandidate[]>;
+  /**
+   * Every token with this key, with its user, in one indexed read. With a
+   * `digest` (the hot path), only the token with that digest: the store
+   * matches it inside the (token_key, digest) index, so a right key with a
+   * wrong secret costs what an unknown key costs, one probe that finds
+   * nothing, and timing does not tell which token keys exist.
+   */
+  findByTokenKey(tokenKey: string, digest?: string): Promise<KnoxCandidate[]>;
   /**
    * Stores a token unless the user already has `limit` live tokens (checked
    * and inserted atomically) or one with the same token key.
@@ -196,4 +204,31 @@ export interface SessionStore {
   clear(): Promise<void>;
   /** Deletes up to `batch` expired sessions; call until less than `batch`. */
   deleteExpired(now: string, batch: number): Promise<number>;
+}
+
+/** A failure counter of the login throttle. */
+export interface ThrottleCounter {
+  readonly failures: number;
+  /** Epoch milliseconds of the latest failure. */
+  readonly lastFailure: number;
+}
+
+/**
+ * Failure counters for login throttling, by opaque key. Unlike the other
+ * stores, times are epoch milliseconds: the policy does arithmetic on them,
+ * and Redis keeps them as plain integers. A counter lives `ttlSeconds` after
+ * its latest failure (Redis: INCR plus PEXPIRE, in one MULTI or Lua script).
+ */
+export interface ThrottleStore {
+  /**
+   * Counts one failure, atomically (concurrent calls never lose one), and
+   * returns the counter after it. A counter expired at `now` restarts at 1.
+   */
+  recordFailure(key: string, now: number, ttlSeconds: number): Promise<ThrottleCounter>;
+  /** The live counters of `keys`, in their order; null for an unknown or expired one. */
+  get(keys: readonly string[], now: number): Promise<(ThrottleCounter | null)[]>;
+  /** Forgets the key's failures (a successful login). */
+  reset(key: string): Promise<void>;
+  /** Deletes up to `batch` counters expired at `now`; call until less than `batch`. */
+  deleteExpired(now: number, batch: number): Promise<number>;
 }

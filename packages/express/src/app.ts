@@ -5,33 +5,53 @@ import {
   parseBasicAuthorization,
   expectObject,
   notFound,
+  OLD_PASSWORD_INCORRECT,
   publicUser,
+  revokeCredentials,
   ValidationError,
   type Accounts,
   type AuthScheme,
   type Caller,
   type FieldErrors,
   type Fields,
+  type LoginThrottle,
   type User,
 } from '@authbench/core';
 import { authenticate, requireAuth } from './authenticate.js';
+import { clientAddress } from './client-address.js';
 import { readBody } from './body.js';
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from './errors.js';
+import { reportToLine, reportToLogger, requestLog, type Logger } from './logging.js';
 
 export interface AuthAppOptions {
   /** Tried in order on each request; the first issues credentials at login and names the challenge. */
   readonly schemes: readonly AuthScheme[];
   readonly accounts: Accounts;
-  /** Where unexpected errors are reported. Default: stderr. */
+  /** Login throttling for login and register (core's LoginThrottle); none when absent. */
+  readonly throttle?: LoginThrottle | undefined;
+  /**
+   * Proxies in front whose X-Forwarded-For is believed for the client address
+   * (`true` is one); default none, the socket's peer.
+   */
+  readonly trustProxy?: boolean | number | undefined;
+  /** Where unexpected errors are reported, one line each, when no `logger` is given. Default: stderr. */
   readonly log?: ((line: string) => void) | undefined;
+  /**
+   * A pino logger: one line per request (logging.ts says what it holds, and
+   * that no header, cookie or body is in it) and every unexpected error.
+   * Default: none, and no request lines.
+   */
+  readonly logger?: Logger | undefined;
 }
 
 const INVALID_CREDENTIALS = 'Unable to log in with provided credentials.';
 const BASIC_CHALLENGE = 'Basic realm="api"';
 const NO_STORE = { 'Cache-Control': 'no-store' };
+const PASSWORD_SAVED = 'New password has been saved.'; // dj-rest-auth's PasswordChangeView
 
 /** The whole HTTP contract of shared API.md, for whichever schemes are configured. */
-export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Express {
+export function createAuthApp({ schemes, accounts, log, logger, throttle, trustProxy = false }: AuthAppOptions): Express {
+  const proxies = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
   const primary = schemes[0];
   if (!primary) throw new TypeError('createAuthApp: options.schemes must name at least one scheme');
   const byName = new Map(schemes.map((s) => [s.name, s]));
@@ -41,6 +61,8 @@ export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Expre
   app.disable('x-powered-by');
   app.set('etag', false); // hashing every response body is work no client here asks for
   app.set('query parser', false); // no route reads a query string
+  // First, so that its time covers every other middleware.
+  if (logger && logger.level !== 'silent') app.use(requestLog(logger));
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
@@ -70,7 +92,10 @@ export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Expre
       auth,
       jsonOrForm,
       async (req, res) => {
-        const user = await accounts.register(expectObject(req.body));
+        const data = expectObject(req.body);
+        const user = throttle
+          ? await throttle.register(clientAddress(req, proxies), () => accounts.register(data))
+          : await accounts.register(data);
         res.status(201).json(publicUser(user));
       },
     ],
@@ -82,7 +107,7 @@ export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Expre
       jsonOrForm,
       async (req, res) => {
         const data = expectObject(req.body);
-        const user = (primary.basicLogin && (await basicLogin(req, data))) || (await bodyLogin(data));
+        const user = (primary.basicLogin && (await basicLogin(req, data))) || (await bodyLogin(req, data));
         const result = await primary.login(user, { req, client: clientOf(req) });
         res.set(NO_STORE).set(result.headers ?? {}).status(200).json(result.body);
       },
@@ -109,6 +134,38 @@ export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Expre
       async (req, res) => {
         await schemeOf(req.auth!).logoutAll(req.auth!, req);
         res.status(204).end();
+      },
+    ],
+  });
+
+  // A new password ends every other credential of the user, in every
+  // configured scheme; the caller's own is kept, or replaced (token) and
+  // returned beside the message.
+  route('/api/auth/password', {
+    post: [
+      auth,
+      requireAuth,
+      json,
+      async (req, res) => {
+        const caller = req.auth!;
+        const data = expectObject(req.body);
+        // A wrong old password is a guess, by whoever holds a stolen credential: it counts
+        // against the username (and address) as a failed login does, and waits as one.
+        let wrongOldPassword: ValidationError | undefined;
+        const change = async (): Promise<true | null> => {
+          try {
+            await accounts.changePassword(caller.user.id, data);
+            return true;
+          } catch (error) {
+            if (!(error instanceof ValidationError) || !error.fields['old_password']?.includes(OLD_PASSWORD_INCORRECT)) throw error;
+            wrongOldPassword = error;
+            return null;
+          }
+        };
+        const changed = throttle ? await throttle.login(caller.user.username, clientAddress(req, proxies), change) : await change();
+        if (changed === null) throw wrongOldPassword!;
+        const issued = await revokeCredentials(schemes, caller.user.id, { caller, req });
+        res.set(NO_STORE).status(200).json({ detail: PASSWORD_SAVED, ...issued });
       },
     ],
   });
@@ -159,13 +216,19 @@ export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Expre
     get: [auth, requireAuth, (req, res) => void res.json(publicUser(req.auth!.user))],
   });
 
+  /** The password check, behind the throttle when there is one: a throttled attempt hashes nothing. */
+  function checkCredentials(req: Request, username: string, password: string): Promise<User | null> {
+    const check = () => accounts.checkCredentials(username, password);
+    return throttle ? throttle.login(username, clientAddress(req, proxies), check) : check();
+  }
+
   /** DRF's `AuthTokenSerializer`: the fields, then the password check. */
-  async function bodyLogin(data: Fields): Promise<User> {
+  async function bodyLogin(req: Request, data: Fields): Promise<User> {
     const errors: FieldErrors = {};
     const username = charField(data, 'username', errors);
     const password = charField(data, 'password', errors, { trim: false });
     if (username === undefined || password === undefined) throw new ValidationError(errors);
-    const user = await accounts.checkCredentials(username, password);
+    const user = await checkCredentials(req, username, password);
     if (!user) throw primary!.loginFailure ?? new ValidationError({ non_field_errors: [INVALID_CREDENTIALS] });
     return user;
   }
@@ -180,14 +243,14 @@ export function createAuthApp({ schemes, accounts, log }: AuthAppOptions): Expre
     if (basic === null) return null;
     const fail = (detail: string) => new AuthenticationError({ detail }, 'authentication_failed', BASIC_CHALLENGE);
     if (typeof basic === 'string') throw fail(basic);
-    const user = await accounts.checkCredentials(basic.username, basic.password);
+    const user = await checkCredentials(req, basic.username, basic.password);
     if (!user) throw fail('Invalid username/password.');
     return user;
   }
 
   app.use(router);
   app.use(notFoundHandler);
-  app.use(errorHandler(schemes, log));
+  app.use(errorHandler(schemes, logger ? reportToLogger(logger) : reportToLine(log ?? ((line) => console.error(line)))));
   return app;
 }
 

@@ -70,10 +70,15 @@ export function describeJsonError(message: string): string {
   return reason.includes('"') ? 'Invalid JSON' : reason;
 }
 
+const MALFORMED_BODY = new ApiError(400, { detail: 'Malformed request body.' }, 'parse_error');
+
 /** Maps the errors of Express's body parsers to API errors; null for anything else. */
 export function bodyParserError(error: unknown): ApiError | null {
   if (error instanceof TooDeep) return parseError(`Nesting deeper than ${MAX_JSON_DEPTH} levels`);
-  const { type, status, message } = error as { type?: unknown; status?: unknown; message?: unknown };
+  const { type, status, message, code, errno } = error as { type?: unknown; status?: unknown; message?: unknown; code?: unknown; errno?: unknown };
+  // A body that its Content-Encoding (gzip, deflate, br) does not describe: zlib's error (Z_DATA_ERROR,
+  // brotli's ERR__ERROR_FORMAT_…), which the parser passes on with a 400 but no type.
+  if (status === 400 && type === undefined && typeof code === 'string' && typeof errno === 'number') return MALFORMED_BODY;
   if (typeof type !== 'string' || typeof status !== 'number') return null;
   switch (type) {
     case 'entity.parse.failed':
@@ -87,6 +92,6 @@ export function bodyParserError(error: unknown): ApiError | null {
     case 'parameters.too.many':
       return new ApiError(400, { detail: 'Too many form fields.' }, 'parse_error');
     default:
-      return status >= 400 && status < 500 ? new ApiError(400, { detail: 'Malformed request body.' }, 'parse_error') : null;
+      return status >= 400 && status < 500 ? MALFORMED_BODY : null;
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
 
@@ -21,7 +21,10 @@ const MALFORMED: [number, string, string] = [400, 'Bad Request', 'Malformed HTTP
 export function createAuthServer(app: Express): Server {
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
+    // Node's own rule: no answer while a response on this connection has begun (bytes after a
+    // HEAD request's response, say); a second response there would corrupt the stream.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Accounts, type AuthScheme } from '@authbench/core';
+import { Accounts, type Argon2Parameters, type AuthScheme, type LoginThrottle } from '@authbench/core';
 import { tokenScheme, type TokenSchemeOptions } from '@authbench/scheme-token';
 import { openSqliteStore, type SqliteStore } from '@authbench/store-sqlite';
-import { createAuthApp, createAuthServer, listen } from '../src/index.js';
+import { createAuthApp, createAuthServer, listen, type Logger } from '../src/index.js';
 
 export interface TestApp {
   readonly url: string;
@@ -20,18 +20,30 @@ export function startTokenApp(options: Omit<TokenSchemeOptions, 'tokens'> = {}):
 }
 
 /** The real app on an ephemeral port over a fresh SQLite file, with the schemes given. */
-export async function startApp(makeSchemes: (store: SqliteStore) => AuthScheme[]): Promise<TestApp> {
+export async function startApp(
+  makeSchemes: (store: SqliteStore) => AuthScheme[],
+  options: { logger?: Logger; throttle?: (store: SqliteStore) => LoginThrottle; trustProxy?: boolean | number; hashing?: Argon2Parameters } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-http-'));
   const store = openSqliteStore(join(dir, 'db.sqlite3'));
   const schemes = makeSchemes(store);
   const accounts = new Accounts({
     users: store.users,
+    hashing: options.hashing,
     onUserCreated: async (user) => {
       for (const scheme of schemes) await scheme.onUserCreated?.(user);
     },
   });
   const logged: string[] = [];
-  const server = createAuthServer(createAuthApp({ schemes, accounts, log: (line) => logged.push(line) }));
+  const app = createAuthApp({
+    schemes,
+    accounts,
+    log: (line) => logged.push(line),
+    logger: options.logger,
+    throttle: options.throttle?.(store),
+    trustProxy: options.trustProxy,
+  });
+  const server = createAuthServer(app);
   const port = await listen(server, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,

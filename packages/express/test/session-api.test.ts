@@ -222,10 +222,15 @@ describe('session over HTTPS: the strict Referer check', () => {
     await app.close();
   });
   const https = { 'x-forwarded-proto': 'https' };
+  // Over HTTPS the login itself needs a Referer of the site (login CSRF).
+  const secureLogin = () => browserLogin(app, 'alice', new Jar(), { ...https, referer: `https://127.0.0.1:${app.port}/login` });
 
   it('marks cookies Secure behind HTTPS', async () => {
-    const { reply } = await browserLogin(app, 'alice', new Jar(), https);
-    for (const cookie of reply.headers.getSetCookie()) expect(cookie).toMatch(/; Secure/);
+    const { reply } = await secureLogin();
+    expect(reply.status).toBe(200);
+    const cookies = reply.headers.getSetCookie();
+    expect(cookies.map((c) => c.split('=', 1)[0])).toEqual(['csrftoken', 'sessionid']);
+    for (const cookie of cookies) expect(cookie).toMatch(/; Secure/);
   });
 
   it.each([
@@ -234,7 +239,7 @@ describe('session over HTTPS: the strict Referer check', () => {
     ['an http Referer', { referer: 'http://localhost/' }, 'Referer checking failed - Referer is insecure while host is secure.'],
     ['a foreign Referer', { referer: 'https://evil.example/page' }, 'Referer checking failed - https://evil.example/page does not match any trusted origins.'],
   ])('%s is refused', async (_name, headers, reason) => {
-    const { jar } = await browserLogin(app, 'alice', new Jar(), https);
+    const { jar } = await secureLogin();
     const reply = await post(app, '/api/auth/logout', jar, { ...https, 'x-csrftoken': jar.csrf, ...headers });
     expect(reply.status).toBe(403);
     expect(reply.body).toEqual({ detail: `CSRF Failed: ${reason}` });
@@ -242,7 +247,7 @@ describe('session over HTTPS: the strict Referer check', () => {
 
   it('accepts its own host and trusted origins', async () => {
     for (const referer of ['https://app.trusted.example/x', `https://127.0.0.1:${app.port}/page`]) {
-      const { jar } = await browserLogin(app, 'alice', new Jar(), https);
+      const { jar } = await secureLogin();
       const reply = await post(app, '/api/auth/logout', jar, { ...https, 'x-csrftoken': jar.csrf, referer, host: `127.0.0.1:${app.port}` });
       expect(reply.status).toBe(204);
     }
@@ -274,5 +279,119 @@ describe('mixed schemes: AUTH_SCHEME=token,session', () => {
     const reply = await call(app, 'POST', '/api/auth/login', { json: { username: 'alice', password: STRONG_PASSWORD } });
     expect(reply.body).toEqual({ token: expect.stringMatching(/^[0-9a-f]{40}$/) });
     expect(reply.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe('login CSRF: unsafe requests without a session are checked too', () => {
+  let app: TestApp;
+  let own: string;
+  beforeAll(async () => {
+    app = await startApp((store) => [session(store, { trustProxy: true, trustedOrigins: ['https://app.trusted.example'] })]);
+    own = `http://127.0.0.1:${app.port}`;
+    await register(app, 'alice');
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+  const https = { 'x-forwarded-proto': 'https' };
+  const refused = (reason: string) => ({ status: 403, body: { detail: `CSRF Failed: ${reason}` } });
+  const foreign = refused('Origin checking failed - https://evil.example does not match any trusted origins.');
+  const attempt = async (headers: Record<string, string>, path = '/api/auth/login', json: unknown = { username: 'alice', password: STRONG_PASSWORD }) => {
+    const reply = await call(app, 'POST', path, { json, headers });
+    return { status: reply.status, body: reply.body, cookies: reply.headers.getSetCookie() };
+  };
+
+  it('refuses a login from a foreign Origin, with no cookie set', async () => {
+    expect(await attempt({ origin: 'https://evil.example' })).toEqual({ ...foreign, cookies: [] });
+  });
+
+  it('refuses it as a form post too, and an Origin of null', async () => {
+    const form = await call(app, 'POST', '/api/auth/login', {
+      body: `username=alice&password=${STRONG_PASSWORD}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' },
+    });
+    expect({ status: form.status, body: form.body }).toEqual(refused('Origin checking failed - null does not match any trusted origins.'));
+  });
+
+  it('refuses a register from a foreign Origin, creating no user', async () => {
+    const reply = await attempt({ origin: 'https://evil.example' }, '/api/auth/register', { username: 'mallory', password: STRONG_PASSWORD });
+    expect(reply).toEqual({ ...foreign, cookies: [] });
+    expect(await app.store.users.findByUsername('mallory')).toBeNull();
+  });
+
+  it('refuses a login from a foreign Origin even in a logged-in browser, which stays logged in as before', async () => {
+    const { jar } = await browserLogin(app);
+    const reply = await call(app, 'POST', '/api/auth/login', {
+      json: { username: 'alice', password: STRONG_PASSWORD },
+      headers: { cookie: jar.header, origin: 'https://evil.example' },
+    });
+    expect({ status: reply.status, body: reply.body }).toEqual(foreign);
+    expect((await get(app, '/api/me', jar)).status).toBe(200);
+  });
+
+  it('accepts its own origin and a trusted one', async () => {
+    expect((await attempt({ origin: own })).status).toBe(200);
+    expect((await attempt({ origin: 'https://app.trusted.example' })).status).toBe(200);
+    expect((await attempt({ origin: 'https://other.trusted.example' })).status).toBe(403);
+  });
+
+  it('accepts a request with no Origin over plain HTTP (curl, scripts), as Django', async () => {
+    const reply = await attempt({});
+    expect(reply.status).toBe(200);
+    expect(reply.cookies.map((c) => c.split('=', 1)[0])).toEqual(['csrftoken', 'sessionid']);
+  });
+
+  it('checks safe methods not at all', async () => {
+    expect((await call(app, 'GET', '/healthz', { headers: { origin: 'https://evil.example' } })).status).toBe(200);
+  });
+
+  it('a Basic Authorization header (which a browser sends by itself) exempts nothing', async () => {
+    const basic = `Basic ${Buffer.from(`alice:${STRONG_PASSWORD}`).toString('base64')}`;
+    expect(await attempt({ origin: 'https://evil.example', authorization: basic })).toEqual({ ...foreign, cookies: [] });
+  });
+
+  describe('over HTTPS, without an Origin, the Referer', () => {
+    it.each([
+      ['no Referer', {}, 'Referer checking failed - no Referer.'],
+      ['a malformed Referer', { referer: 'not a url' }, 'Referer checking failed - Referer is malformed.'],
+      ['an http Referer', { referer: 'http://127.0.0.1/login' }, 'Referer checking failed - Referer is insecure while host is secure.'],
+      ['a foreign Referer', { referer: 'https://evil.example/page' }, 'Referer checking failed - https://evil.example/page does not match any trusted origins.'],
+    ])('%s is refused', async (_name, headers, reason) => {
+      expect(await attempt({ ...https, ...headers })).toEqual({ ...refused(reason), cookies: [] });
+    });
+
+    it('accepts its own host and a trusted origin', async () => {
+      expect((await attempt({ ...https, referer: `https://127.0.0.1:${app.port}/login` })).status).toBe(200);
+      expect((await attempt({ ...https, referer: 'https://app.trusted.example/signin' })).status).toBe(200);
+      expect((await attempt({ ...https, origin: 'https://app.trusted.example' })).status).toBe(200);
+    });
+  });
+
+  it('nothing reached the error log', () => {
+    expect(app.logged).toEqual([]);
+  });
+});
+
+describe('login CSRF under AUTH_SCHEME=token,session', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens }), session(store)]);
+    await register(app, 'alice');
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('a token login from a foreign Origin is refused too: session is configured', async () => {
+    const reply = await call(app, 'POST', '/api/auth/login', { json: { username: 'alice', password: STRONG_PASSWORD }, headers: { origin: 'https://evil.example' } });
+    expect([reply.status, reply.body]).toEqual([403, { detail: 'CSRF Failed: Origin checking failed - https://evil.example does not match any trusted origins.' }]);
+  });
+
+  it('a request carrying a token from another origin is not: no cross-site form can set that header', async () => {
+    const token = await loginToken(app, 'alice');
+    const reply = await call(app, 'POST', '/api/auth/logout', { headers: { authorization: `Token ${token}`, origin: 'https://spa.example' } });
+    expect(reply.status).toBe(204);
+    const stale = await call(app, 'POST', '/api/auth/logout', { headers: { authorization: `Token ${token}`, origin: 'https://spa.example' } });
+    expect([stale.status, stale.body]).toEqual([401, { detail: 'Invalid token.' }]);
   });
 });

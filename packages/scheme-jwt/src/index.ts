@@ -301,6 +301,21 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
     async logoutAll(caller) {
       await store.revokeAllLogins(caller.user.id, clock().toISOString());
     },
+    // simplejwt revokes nothing on a password change; this revokes every login
+    // (refresh family) but the caller's. Their access tokens live to their
+    // expiry unless checkRevocation is on, as after a logout.
+    async revokeUser(userId, keep) {
+      const now = clock().toISOString();
+      const kept = keep?.caller.scheme === 'jwt' ? keep.caller.credentialId : null;
+      if (kept === null) {
+        await store.revokeAllLogins(userId, now);
+        return {};
+      }
+      for (const login of await store.listLogins(userId, now)) {
+        if (login.id !== kept) await store.revokeLogin(userId, login.id, now);
+      }
+      return {};
+    },
 
     async listSessions(caller) {
       const logins = await store.listLogins(caller.user.id, clock().toISOString());

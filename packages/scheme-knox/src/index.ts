@@ -108,7 +108,8 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
       // The length is no secret; past this point known and unknown keys cost the same work.
       if (token.length !== tokenLength) throw INVALID_TOKEN;
       const digest = digestOf(token);
-      const candidates = await store.findByTokenKey(token.slice(0, TOKEN_KEY_LENGTH));
+      // The digest goes into the lookup: a right key with a wrong secret finds nothing, as an unknown key does.
+      const candidates = await store.findByTokenKey(token.slice(0, TOKEN_KEY_LENGTH), digest.toString('hex'));
       const now = clock().getTime();
       for (const { token: stored, user } of candidates) {
         if (isExpired(stored, now)) {
@@ -154,6 +155,18 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
     },
     async logoutAll(caller) {
       await store.deleteAll(caller.user.id);
+    },
+    async revokeUser(userId, keep) {
+      const kept = keep?.caller.scheme === 'knox' ? keep.caller.credentialId : null;
+      if (kept === null) {
+        await store.deleteAll(userId);
+        return {};
+      }
+      // Every live token but the caller's; expired ones already authenticate no one and are swept.
+      for (const token of await store.listLive(userId, clock().toISOString())) {
+        if (token.tokenKey !== kept) await store.delete(userId, token.tokenKey);
+      }
+      return {};
     },
 
     async listSessions(caller) {

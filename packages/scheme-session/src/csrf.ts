@@ -48,6 +48,27 @@ const VALID = /^[a-zA-Z0-9]*$/;
  * @param secret the session's CSRF secret (undefined when it has none).
  */
 export function csrfFailure(req: IncomingMessage, secure: boolean, secret: string | undefined, trustedOrigins: readonly string[]): string | null {
+  const originProblem = originFailure(req, secure, trustedOrigins);
+  if (originProblem !== null) return originProblem;
+
+  if (secret === undefined || secret.length !== SECRET_LENGTH) return 'CSRF cookie not set.';
+  const token = req.headers['x-csrftoken'];
+  if (typeof token !== 'string') return 'CSRF token missing.';
+  if (token.length !== SECRET_LENGTH && token.length !== TOKEN_LENGTH) return `CSRF token from ${HEADER_SOURCE} has incorrect length.`;
+  if (!VALID.test(token)) return `CSRF token from ${HEADER_SOURCE} has invalid characters.`;
+  const presented = Buffer.from(token.length === TOKEN_LENGTH ? unmask(token) : token);
+  if (!timingSafeEqual(presented, Buffer.from(secret))) return `CSRF token from ${HEADER_SOURCE} incorrect.`;
+  return null;
+}
+
+/**
+ * Django's Origin check, and over HTTPS without an Origin its Referer check:
+ * the part of CSRF protection that needs no token, so it also guards
+ * anonymous requests (login CSRF). No Origin over plain HTTP passes, as in
+ * Django: scripts and curl send none.
+ * @returns Django's reason, or null when the request passes.
+ */
+export function originFailure(req: IncomingMessage, secure: boolean, trustedOrigins: readonly string[]): string | null {
   const host = req.headers.host ?? '';
   const origin = req.headers.origin;
   if (origin !== undefined) {
@@ -69,14 +90,6 @@ export function csrfFailure(req: IncomingMessage, secure: boolean, secret: strin
       return `Referer checking failed - ${referer} does not match any trusted origins.`;
     }
   }
-
-  if (secret === undefined || secret.length !== SECRET_LENGTH) return 'CSRF cookie not set.';
-  const token = req.headers['x-csrftoken'];
-  if (typeof token !== 'string') return 'CSRF token missing.';
-  if (token.length !== SECRET_LENGTH && token.length !== TOKEN_LENGTH) return `CSRF token from ${HEADER_SOURCE} has incorrect length.`;
-  if (!VALID.test(token)) return `CSRF token from ${HEADER_SOURCE} has invalid characters.`;
-  const presented = Buffer.from(token.length === TOKEN_LENGTH ? unmask(token) : token);
-  if (!timingSafeEqual(presented, Buffer.from(secret))) return `CSRF token from ${HEADER_SOURCE} incorrect.`;
   return null;
 }
 

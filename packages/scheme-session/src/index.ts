@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import session from 'express-session';
 import { ApiError, deleteInBatches, publicUser, type AuthRequest, type AuthScheme, type Caller, type SessionStore } from '@authbench/core';
-import { csrfFailure, isSafeMethod, newSecret } from './csrf.js';
+import { csrfFailure, isSafeMethod, newSecret, originFailure } from './csrf.js';
 import { SessionStoreAdapter } from './store-adapter.js';
 
 export { maskSecret } from './csrf.js';
@@ -32,6 +32,19 @@ const CSRF_COOKIE_AGE = 31_449_600; // Django's: 52 weeks
 
 type SessionRequest = AuthRequest & { session?: session.Session & Partial<session.SessionData>; sessionID?: string };
 
+const csrfError = (reason: string) => new ApiError(403, { detail: `CSRF Failed: ${reason}` }, 'permission_denied');
+
+/** The Authorization schemes a browser sends on its own (cached), which a cross-site form can ride on. */
+const AMBIENT_AUTHORIZATION = new Set(['basic', 'digest', 'negotiate', 'ntlm']);
+
+/** An Authorization header only a script can have set, which a cross-origin page cannot without CORS allowing it. */
+function carriesScriptCredential(req: IncomingMessage): boolean {
+  const header = req.headers.authorization;
+  if (header === undefined) return false;
+  const keyword = header.trimStart().split(/[ \t]/, 1)[0]!.toLowerCase();
+  return keyword !== '' && !AMBIENT_AUTHORIZATION.has(keyword);
+}
+
 /** The id the sessions routes show: a hash of the session id, which itself is the credential. */
 const publicId = (sid: string) => createHash('sha256').update(sid).digest('hex').slice(0, 32);
 
@@ -48,7 +61,7 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
   const trustedOrigins = options.trustedOrigins ?? [];
   const store = new SessionStoreAdapter(sessions, clock, rolling ? (options.rollingIntervalSeconds ?? 60) * 1000 : null);
 
-  const middleware = session({
+  const sessionMiddleware = session({
     name: 'sessionid',
     secret: [...options.secrets],
     store,
@@ -72,13 +85,30 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
     return `csrftoken=${secret}; Max-Age=${CSRF_COOKIE_AGE}; Path=/; SameSite=Lax${isSecure ? '; Secure' : ''}`;
   };
 
+  /**
+   * Login CSRF: Django checks Origin (and over HTTPS, Referer) on every unsafe
+   * request, not only on a logged-in user's, so a foreign page cannot log a
+   * browser into the attacker's account, nor register one from it. Here it
+   * runs for every unsafe request, before any route, except one carrying an
+   * Authorization credential a browser never attaches by itself (a token, not
+   * Basic, Digest, Negotiate or NTLM): no cross-site form can send that.
+   */
+  const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    // Before the session is read: a refused request costs no store read.
+    if (!isSafeMethod(req.method) && !carriesScriptCredential(req)) {
+      const reason = originFailure(req, isHttps(req as SessionRequest), trustedOrigins);
+      if (reason !== null) return next(csrfError(reason));
+    }
+    sessionMiddleware(req as never, res as never, next);
+  };
+
   const call = <T>(fn: (done: (error?: unknown) => void) => void) =>
     new Promise<T | void>((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
 
   return {
     name: 'session',
     challenge: null, // DRF: SessionAuthentication has no challenge, so failures are 403
-    middleware: middleware as unknown as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void,
+    middleware,
 
     async authenticate(request): Promise<Caller | null> {
       const req = request as SessionRequest;
@@ -87,7 +117,7 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
       if (!user || !user.isActive) return null; // DRF: an inactive user's session is anonymous
       if (!isSafeMethod(req.method)) {
         const reason = csrfFailure(req, isHttps(req), req.session!.csrfSecret, trustedOrigins);
-        if (reason) throw new ApiError(403, { detail: `CSRF Failed: ${reason}` }, 'permission_denied');
+        if (reason) throw csrfError(reason);
       }
       return { user, scheme: 'session', credentialId: publicId(req.sessionID!) };
     },
@@ -107,6 +137,21 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
     },
     async logoutAll(caller) {
       await sessions.destroyByUser(caller.user.id);
+    },
+    async revokeUser(userId, keep) {
+      await sessions.destroyByUser(userId);
+      const req = keep?.caller.scheme === 'session' ? (keep.req as SessionRequest) : undefined;
+      if (req?.session) {
+        // Django's update_session_auth_hash: the caller stays logged in under a
+        // new session id (cycle_key), so a stolen copy of the old cookie dies
+        // with the other sessions. The CSRF secret is kept, as cycle_key keeps
+        // it: without the session it authenticates nothing, and the page's
+        // csrftoken cookie stays valid.
+        const { userId: id, client, csrfSecret } = req.session;
+        await call((done) => req.session!.regenerate(done));
+        Object.assign(req.session, { userId: id, client, csrfSecret });
+      }
+      return {};
     },
 
     async listSessions(caller) {

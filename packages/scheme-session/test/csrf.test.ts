@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { csrfFailure, isSafeMethod, maskSecret, newSecret, SECRET_LENGTH } from '../src/csrf.js';
+import { csrfFailure, isSafeMethod, maskSecret, newSecret, originFailure, SECRET_LENGTH } from '../src/csrf.js';
 
 const request = (headers: Record<string, string>) => ({ headers: { host: 'app.example', ...headers } }) as unknown as IncomingMessage;
 
@@ -25,6 +25,17 @@ describe("Django's CSRF tokens", () => {
 
   it('treats a session without a secret as one without the cookie', () => {
     expect(csrfFailure(request({ 'x-csrftoken': 'a'.repeat(SECRET_LENGTH) }), false, undefined, [])).toBe('CSRF cookie not set.');
+  });
+
+  it('originFailure checks Origin and the HTTPS Referer alone, with no token (login CSRF)', () => {
+    expect(originFailure(request({}), false, [])).toBeNull();
+    expect(originFailure(request({ origin: 'http://app.example' }), false, [])).toBeNull();
+    expect(originFailure(request({ origin: 'https://evil.example' }), false, [])).toBe(
+      'Origin checking failed - https://evil.example does not match any trusted origins.',
+    );
+    expect(originFailure(request({}), true, [])).toBe('Referer checking failed - no Referer.');
+    expect(originFailure(request({ referer: 'https://app.example/login' }), true, [])).toBeNull();
+    expect(originFailure(request({ referer: 'https://a.b.example/' }), true, ['https://*.b.example'])).toBeNull();
   });
 
   it('checks Origin against the host and trusted origins, scheme included', () => {

@@ -65,6 +65,17 @@ export function tokenScheme(options: TokenSchemeOptions): AuthScheme {
       await tokens.deleteByUser(caller.user.id);
     },
 
+    // The one token is shared by every device, so it cannot be kept for the
+    // caller alone: the caller gets a new one, every other copy dies.
+    async revokeUser(userId, keep) {
+      if (keep?.caller.scheme === 'token') {
+        const token = await tokens.replace({ key: generateKey(), userId, created: new Date().toISOString() });
+        return { body: { token: token.key } };
+      }
+      await tokens.deleteByUser(userId);
+      return {};
+    },
+
     ...(createOnUserCreated && {
       async onUserCreated(user: User) {
         await getOrCreate(user);

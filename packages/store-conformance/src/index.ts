@@ -11,6 +11,8 @@ import {
 
 export { describeJwtStoreConformance, type JwtStoreUnderTest } from './jwt.js';
 export { describeSessionStoreConformance, type SessionStoreUnderTest } from './sessions.js';
+export { describeThrottleStoreConformance, type ThrottleStoreUnderTest } from './throttle.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 /**
  * The behaviour every storage engine owes the schemes. An engine's test file
@@ -94,6 +96,15 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect(await store.users.setActive(a.id, true)).toBe(true);
         expect((await store.users.findById(a.id))?.isActive).toBe(true);
         expect(await store.users.setActive(a.id + 1000, false)).toBe(false);
+      });
+
+      it('setPassword replaces only that user\u2019s hash, false for an unknown id', async () => {
+        const a = await alice();
+        const b = await store.users.create({ username: 'bob', email: '', passwordHash: 'argon2$hash-b' });
+        expect(await store.users.setPassword(a.id, 'argon2$hash-new')).toBe(true);
+        expect(await store.users.findLogin('alice')).toEqual({ user: a, passwordHash: 'argon2$hash-new' });
+        expect(await store.users.findLogin('bob')).toEqual({ user: b, passwordHash: 'argon2$hash-b' });
+        expect(await store.users.setPassword(a.id + 1000, 'argon2$hash-x')).toBe(false);
       });
 
       it('never reuses the id of a deleted user', async () => {
@@ -198,6 +209,15 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         ]);
         expect(await store.knoxTokens.findByTokenKey(KNOX_KEY_2)).toEqual([{ token: knox(KNOX_KEY_2, a), user: a }]);
         expect(await store.knoxTokens.findByTokenKey(KNOX_KEY_3)).toEqual([]);
+      });
+
+      it('findByTokenKey with a digest returns only that token: a wrong digest finds nothing, as an unknown key does', async () => {
+        await store.knoxTokens.create(knox(KNOX_KEY_1, a), unlimited);
+        await store.knoxTokens.create(knox(KNOX_KEY_1, b), unlimited);
+        const bobs = knox(KNOX_KEY_1, b);
+        expect(await store.knoxTokens.findByTokenKey(KNOX_KEY_1, bobs.digest)).toEqual([{ token: bobs, user: b }]);
+        expect(await store.knoxTokens.findByTokenKey(KNOX_KEY_1, 'f'.repeat(128))).toEqual([]);
+        expect(await store.knoxTokens.findByTokenKey(KNOX_KEY_3, bobs.digest)).toEqual([]);
       });
 
       it('findByTokenKey returns expired tokens too (the scheme deletes them) and reports an inactive owner', async () => {

@@ -1,9 +1,10 @@
 import pg from 'pg';
-import type { JwtStore, KnoxTokenStore, SessionStore, TokenStore, UserStore } from '@authbench/core';
+import type { JwtStore, KnoxTokenStore, SessionStore, ThrottleStore, TokenStore, UserStore } from '@authbench/core';
 import { postgresJwtStore } from './jwt.js';
 import { postgresKnoxTokenStore } from './knox-tokens.js';
 import { migrate } from './migrations.js';
 import { postgresSessionStore } from './sessions.js';
+import { postgresThrottleStore } from './throttle.js';
 import { postgresTokenStore } from './tokens.js';
 import { postgresUserStore } from './users.js';
 
@@ -15,6 +16,8 @@ export interface PostgresStore {
   readonly knoxTokens: KnoxTokenStore;
   readonly jwt: JwtStore;
   readonly sessions: SessionStore;
+  /** Login throttling's failure counters. */
+  readonly throttle: ThrottleStore;
   /** The pool, for the CLI and tests; schemes never see it. */
   readonly pool: pg.Pool;
   close(): Promise<void>;
@@ -25,6 +28,8 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number | undefined;
   /** A schema to keep the tables in (created if missing); default the connection's search_path. */
   readonly schema?: string | undefined;
+  /** How long taking a connection may wait before the request gets a 503. Default 3000 ms. */
+  readonly connectTimeoutMs?: number | undefined;
 }
 
 /**
@@ -40,6 +45,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // A server that stops answering must fail a request in bounded time (a 503), not hold it open.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
     ...(schema !== undefined && { options: `-c search_path=${schema}` }),
   });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
@@ -56,6 +63,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     knoxTokens: postgresKnoxTokenStore(pool),
     jwt: postgresJwtStore(pool),
     sessions: postgresSessionStore(pool),
+    throttle: postgresThrottleStore(pool),
     pool,
     close: () => pool.end(),
   };

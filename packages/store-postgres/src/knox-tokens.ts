@@ -27,14 +27,23 @@ const toRecord = (row: KnoxRow): KnoxTokenRecord => ({
 
 export function postgresKnoxTokenStore(pool: Pool): KnoxTokenStore {
   return {
-    // The hot path: one probe of the (token_key, digest) primary key's prefix, one of the user's.
-    async findByTokenKey(tokenKey) {
-      const found = await rows<KnoxRow & UserRow>(
-        pool,
-        'knox_by_token_key',
-        `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = $1`,
-        [tokenKey],
-      );
+    // The hot path: one probe of the (token_key, digest) primary key, one of the user's.
+    async findByTokenKey(tokenKey, digest) {
+      const found =
+        digest === undefined
+          ? await rows<KnoxRow & UserRow>(
+              pool,
+              'knox_by_token_key',
+              `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = $1`,
+              [tokenKey],
+            )
+          : await rows<KnoxRow & UserRow>(
+              pool,
+              'knox_by_primary_key',
+              `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id
+               WHERE k.token_key = $1 AND k.digest = $2`,
+              [tokenKey, digest],
+            );
       return found.map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
     },
     // The user's row is locked, so two logins of one user cannot both pass the limit.

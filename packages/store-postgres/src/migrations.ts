@@ -73,6 +73,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_user ON sessions (user_id) WHERE user_id IS NOT NULL;
   CREATE INDEX sessions_expires ON sessions (expires);
   `,
+  // 2: login throttling: failure counters by key (a hashed username or a
+  // client address), times in epoch milliseconds.
+  `
+  CREATE TABLE login_throttle (
+    key          text    PRIMARY KEY,
+    failures     integer NOT NULL CHECK (failures > 0),
+    last_failure bigint  NOT NULL,
+    expires_at   bigint  NOT NULL
+  );
+  CREATE INDEX login_throttle_expires_at ON login_throttle (expires_at);
+  `,
 ];
 
 /** A fixed key for pg_advisory_xact_lock: "authbench" in ASCII, truncated to 63 bits. */

@@ -54,6 +54,9 @@ export function postgresUserStore(pool: Pool): UserStore {
     async setActive(id, isActive) {
       return (await count(pool, 'users_set_active', 'UPDATE users SET is_active = $1 WHERE id = $2', [isActive, id])) > 0;
     },
+    async setPassword(id, passwordHash) {
+      return (await count(pool, 'users_set_password', 'UPDATE users SET password = $1 WHERE id = $2', [passwordHash, id])) > 0;
+    },
     async delete(id) {
       return (await count(pool, 'users_delete', 'DELETE FROM users WHERE id = $1', [id])) > 0;
     },

@@ -1,6 +1,13 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeJwtStoreConformance, describeSessionStoreConformance, describeStoreConformance } from '@authbench/store-conformance';
+import { ServiceUnavailableError } from '@authbench/core';
+import {
+  describeJwtStoreConformance,
+  describeSessionStoreConformance,
+  describeStoreConformance,
+  describeThrottleStoreConformance,
+  startTcpProxy,
+} from '@authbench/store-conformance';
 import { MIGRATIONS, openPostgresStore } from '../src/index.js';
 
 /**
@@ -45,6 +52,7 @@ describe.skipIf(unreachable !== null)('PostgreSQL', () => {
   describeStoreConformance('PostgreSQL', fresh);
   describeJwtStoreConformance('PostgreSQL', fresh);
   describeSessionStoreConformance('PostgreSQL', fresh);
+  describeThrottleStoreConformance('PostgreSQL', fresh);
 
   describe('openPostgresStore', () => {
     it('migrates once, records the version, and keeps data across reopen', async () => {
@@ -92,6 +100,33 @@ describe.skipIf(unreachable !== null)('PostgreSQL', () => {
       expect(plan).toMatch(/Index Scan using tokens_pkey/);
       expect(plan).not.toMatch(/Seq Scan/);
       await store.close();
+    });
+
+    it('answers ServiceUnavailableError while the server is away, and recovers by itself', async () => {
+      const target = new globalThis.URL(URL);
+      const proxy = await startTcpProxy(Number(target.port || 5432), target.hostname);
+      const through = new globalThis.URL(URL);
+      through.port = String(proxy.port);
+      const schema = `${RUN}_outage`;
+      schemas.push(schema);
+      const store = await openPostgresStore(through.href, { schema, poolSize: 2, connectTimeoutMs: 1000 });
+      try {
+        const alice = await store.users.create({ username: 'alice', email: '', passwordHash: 'x' });
+        proxy.cut();
+        await expect(store.users.findById(alice.id)).rejects.toBeInstanceOf(ServiceUnavailableError);
+        await expect(store.tokens.replace({ key: 'a'.repeat(40), userId: alice.id, created: '2026-11-22T10:00:00.000Z' })).rejects.toBeInstanceOf(
+          ServiceUnavailableError,
+        );
+        // A statement error is not an outage: it stays itself.
+        proxy.restore();
+        await expect(store.tokens.getOrCreate({ key: 'A'.repeat(40), userId: alice.id, created: '2026-11-22T10:00:00.000Z' })).rejects.toThrow(
+          /check constraint/,
+        );
+        expect(await store.users.findById(alice.id)).toEqual(alice);
+      } finally {
+        await store.close();
+        await proxy.close();
+      }
     });
 
     it('refuses a schema name that is not a plain identifier', async () => {

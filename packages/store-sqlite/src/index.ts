@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { JwtStore, KnoxTokenStore, SessionStore, TokenStore, UserStore } from '@authbench/core';
+import type { JwtStore, KnoxTokenStore, SessionStore, ThrottleStore, TokenStore, UserStore } from '@authbench/core';
 import { sqliteSessionStore } from './sessions.js';
 import { sqliteJwtStore } from './jwt.js';
 import { sqliteKnoxTokenStore } from './knox-tokens.js';
 import { migrate } from './migrations.js';
+import { sqliteThrottleStore } from './throttle.js';
 import { sqliteTokenStore } from './tokens.js';
 import { sqliteUserStore } from './users.js';
 
@@ -18,6 +19,8 @@ export interface SqliteStore {
   readonly knoxTokens: KnoxTokenStore;
   readonly jwt: JwtStore;
   readonly sessions: SessionStore;
+  /** Login throttling's failure counters. */
+  readonly throttle: ThrottleStore;
   /** The connection, for the CLI and tests; schemes never see it. */
   readonly db: Database.Database;
   close(): void;
@@ -52,6 +55,7 @@ export function openSqliteStore(path: string): SqliteStore {
       knoxTokens: sqliteKnoxTokenStore(db),
       jwt: sqliteJwtStore(db),
       sessions: sqliteSessionStore(db),
+      throttle: sqliteThrottleStore(db),
       close: () => db.close(),
     };
   } catch (error) {

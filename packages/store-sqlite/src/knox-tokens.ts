@@ -29,6 +29,9 @@ export function sqliteKnoxTokenStore(db: Database): KnoxTokenStore {
   const byTokenKey = db.prepare<[string], KnoxRow & UserRow & { id: number }>(
     `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = ?`,
   );
+  const byPrimaryKey = db.prepare<[string, string], KnoxRow & UserRow & { id: number }>(
+    `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = ? AND k.digest = ?`,
+  );
   const countLive = db.prepare<[number, string], { n: number }>(
     'SELECT count(*) AS n FROM knox_tokens WHERE user_id = ? AND (expiry IS NULL OR expiry > ?)',
   );
@@ -57,8 +60,9 @@ export function sqliteKnoxTokenStore(db: Database): KnoxTokenStore {
   });
 
   return {
-    async findByTokenKey(tokenKey) {
-      return byTokenKey.all(tokenKey).map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
+    async findByTokenKey(tokenKey, digest) {
+      const found = digest === undefined ? byTokenKey.all(tokenKey) : byPrimaryKey.all(tokenKey, digest);
+      return found.map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
     },
     async create(token, { max, now }) {
       return create.immediate(token, max, now);

@@ -87,6 +87,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_user ON sessions (user_id) WHERE user_id IS NOT NULL;
   CREATE INDEX sessions_expires ON sessions (expires);
   `,
+  // 5: login throttling: failure counters by key (a hashed username or a
+  // client address), times in epoch milliseconds.
+  `
+  CREATE TABLE login_throttle (
+    key          TEXT    NOT NULL PRIMARY KEY,
+    failures     INTEGER NOT NULL CHECK (failures > 0),
+    last_failure INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX login_throttle_expires_at ON login_throttle (expires_at);
+  `,
 ];
 
 export function migrate(db: Database): number {

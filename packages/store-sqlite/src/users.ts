@@ -34,6 +34,7 @@ export function sqliteUserStore(db: Database): UserStore {
   );
   const all = db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users u ORDER BY u.id`);
   const setActive = db.prepare<[number, number]>('UPDATE users SET is_active = ? WHERE id = ?');
+  const setPassword = db.prepare<[string, number]>('UPDATE users SET password = ? WHERE id = ?');
   const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
 
   return {
@@ -62,6 +63,9 @@ export function sqliteUserStore(db: Database): UserStore {
     },
     async setActive(id, isActive) {
       return setActive.run(isActive ? 1 : 0, id).changes > 0;
+    },
+    async setPassword(id, passwordHash) {
+      return setPassword.run(passwordHash, id).changes > 0;
     },
     async delete(id) {
       return remove.run(id).changes > 0;

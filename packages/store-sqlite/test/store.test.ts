@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeJwtStoreConformance, describeSessionStoreConformance, describeStoreConformance } from '@authbench/store-conformance';
+import {
+  describeJwtStoreConformance,
+  describeSessionStoreConformance,
+  describeStoreConformance,
+  describeThrottleStoreConformance,
+} from '@authbench/store-conformance';
 import { MIGRATIONS, openSqliteStore } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authbench-store-'));
@@ -14,6 +19,7 @@ const freshPath = () => join(dir, `db-${++n}.sqlite3`);
 describeStoreConformance('SQLite', async () => openSqliteStore(freshPath()));
 describeJwtStoreConformance('SQLite', async () => openSqliteStore(freshPath()));
 describeSessionStoreConformance('SQLite', async () => openSqliteStore(freshPath()));
+describeThrottleStoreConformance('SQLite', async () => openSqliteStore(freshPath()));
 
 describe('openSqliteStore', () => {
   it('creates the file and its folder, in WAL mode with foreign keys on', () => {

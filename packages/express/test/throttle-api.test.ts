@@ -1,0 +1,222 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Accounts, LoginThrottle, addressKey, usernameKey } from '@authbench/core';
+import { knoxScheme } from '@authbench/scheme-knox';
+import { tokenScheme } from '@authbench/scheme-token';
+import { STRONG_PASSWORD, call, register, startApp, startTokenApp, type Reply, type TestApp } from './harness.js';
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
+const INVALID = { non_field_errors: ['Unable to log in with provided credentials.'] };
+const TAKEN = 'A user with that username already exists.';
+const throttledBody = (seconds: number) => ({
+  detail: `Request was throttled. Expected available in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+});
+
+let now = T0;
+let app: TestApp;
+const clock = () => now;
+
+const login = (username: string, password: string, headers: Record<string, string> = {}) =>
+  call(app, 'POST', '/api/auth/login', { json: { username, password }, headers });
+const expectThrottled = (reply: Reply, seconds: number) => {
+  expect(reply.status).toBe(429);
+  expect(reply.body).toEqual(throttledBody(seconds));
+  expect(reply.headers.get('retry-after')).toBe(String(seconds));
+  expect(reply.headers.get('www-authenticate')).toBeNull();
+};
+const statuses = (replies: readonly Reply[]) => replies.map((r) => r.status);
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+beforeEach(() => {
+  now = T0;
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await app?.close();
+});
+
+describe('login throttling (token)', () => {
+  beforeEach(async () => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, clock }),
+      trustProxy: true,
+    });
+    await register(app, 'alice');
+    await register(app, 'bob');
+  });
+
+  it("answers the 6th bad password for a username with DRF's 429 and Retry-After, escalating after each further failure", async () => {
+    for (let i = 0; i < 5; i++) expect((await login('alice', 'wrong-password')).body).toEqual(INVALID);
+    expectThrottled(await login('alice', 'wrong-password'), 1);
+    expectThrottled(await login('alice', STRONG_PASSWORD), 1); // even the right password waits
+    now += 1000;
+    expect((await login('alice', 'wrong-password')).body).toEqual(INVALID);
+    expectThrottled(await login('alice', 'wrong-password'), 2);
+    now += 2000;
+    expect((await login('alice', 'wrong-password')).status).toBe(400);
+    now += 1500; // 4 s delay, 1.5 s gone: 2.5 s left, rounded up as DRF does
+    expectThrottled(await login('alice', 'wrong-password'), 3);
+  });
+
+  it("a correct password after the delay logs in and resets the username's counter", async () => {
+    for (let i = 0; i < 5; i++) await login('alice', 'wrong-password');
+    now += 999;
+    expectThrottled(await login('alice', STRONG_PASSWORD), 1);
+    now += 1;
+    const ok = await login('alice', STRONG_PASSWORD);
+    expect(ok.status).toBe(200);
+    expect((ok.body as { token: string }).token).toMatch(/^[0-9a-f]{40}$/);
+    expect(await app.store.throttle.get([usernameKey('alice')], now)).toEqual([null]);
+    // A fresh allowance of five.
+    expect(statuses(await Promise.all([1, 2, 3, 4, 5].map(() => login('alice', 'wrong-password'))))).toEqual([400, 400, 400, 400, 400]);
+    expectThrottled(await login('alice', 'wrong-password'), 1);
+  });
+
+  it('counts per username: bob logs in from the same address while alice waits', async () => {
+    for (let i = 0; i < 6; i++) await login('alice', 'wrong-password');
+    expect((await login('bob', STRONG_PASSWORD)).status).toBe(200);
+    expect((await login('bob', 'wrong-password')).status).toBe(400);
+    expect(await app.store.throttle.get([usernameKey('alice'), usernameKey('bob'), addressKey('127.0.0.1')], now)).toEqual([
+      { failures: 5, lastFailure: T0 },
+      { failures: 1, lastFailure: T0 },
+      { failures: 6, lastFailure: T0 },
+    ]);
+  });
+
+  it('counts per address: 20 failures over 20 usernames throttle the address, not another one', async () => {
+    for (let i = 0; i < 20; i++) expect((await login(`user${i}`, 'wrong-password', from('198.51.100.7'))).status).toBe(400);
+    expectThrottled(await login('bob', STRONG_PASSWORD, from('198.51.100.7')), 1);
+    // The proxy appends what it saw; an entry the client wrote to its left changes nothing.
+    expectThrottled(await login('bob', STRONG_PASSWORD, from('203.0.113.9, 198.51.100.7')), 1);
+    expect((await login('bob', STRONG_PASSWORD, from('198.51.100.8'))).status).toBe(200);
+    // A success does not clear the address: an attacker's own account would clear it for them.
+    expect(await app.store.throttle.get([addressKey('198.51.100.7')], now)).toEqual([{ failures: 20, lastFailure: T0 }]);
+  });
+
+  it('counts every one of 20 concurrent bad logins (one atomic increment each)', async () => {
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => login(`user${i}`, 'wrong-password', from('198.51.100.7'))));
+    expect(statuses(replies)).toEqual(Array.from({ length: 20 }, () => 400));
+    expect(await app.store.throttle.get([addressKey('198.51.100.7')], now)).toEqual([{ failures: 20, lastFailure: T0 }]);
+    expectThrottled(await login('bob', STRONG_PASSWORD, from('198.51.100.7')), 1);
+  });
+
+  it('lets only the allowance of a parallel burst at one username reach the password check', async () => {
+    const original = Accounts.prototype.checkCredentials; // before the spy replaces it
+    const check = vi.spyOn(Accounts.prototype, 'checkCredentials');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    check.mockImplementation(async function (this: Accounts, username, password) {
+      await gate; // held until the burst has been judged, so all ten overlap
+      return original.call(this, username, password);
+    });
+    let settled = 0;
+    const burst = Array.from({ length: 10 }, () => login('alice', 'wrong-password').finally(() => settled++));
+    for (let waited = 0; settled < 5 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(check).toHaveBeenCalledTimes(5);
+    open();
+    const replies = await Promise.all(burst);
+    expect(statuses(replies).sort()).toEqual([400, 400, 400, 400, 400, 429, 429, 429, 429, 429]);
+    for (const reply of replies.filter((r) => r.status === 429)) {
+      expect((reply.body as { detail: string }).detail).toMatch(/^Request was throttled\. Expected available in (1 second|\d+ seconds)\.$/);
+    }
+    expect(check).toHaveBeenCalledTimes(5);
+    expect(await app.store.throttle.get([usernameKey('alice')], now)).toEqual([{ failures: 5, lastFailure: T0 }]);
+  });
+
+  it('a throttled login checks no password: no hashing at all', async () => {
+    const check = vi.spyOn(Accounts.prototype, 'checkCredentials');
+    for (let i = 0; i < 5; i++) await login('alice', 'wrong-password');
+    expect(check).toHaveBeenCalledTimes(5);
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) expectThrottled(await login('alice', 'wrong-password'), 1);
+    // Ten Argon2id checks would take ten times one; ten reads of a counter take far less.
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(check).toHaveBeenCalledTimes(5);
+    // Throttled attempts are not failures: the delay did not grow.
+    now += 1000;
+    expect((await login('alice', STRONG_PASSWORD)).status).toBe(200);
+  });
+
+  it('a missing field is a 400 as before and counts nothing', async () => {
+    for (let i = 0; i < 7; i++) expect((await call(app, 'POST', '/api/auth/login', { json: { username: 'alice' } })).body).toEqual({ password: ['This field is required.'] });
+    expect(await app.store.throttle.get([usernameKey('alice'), addressKey('127.0.0.1')], now)).toEqual([null, null]);
+  });
+
+  it('throttles username probing through register, never successful registrations', async () => {
+    for (let i = 0; i < 25; i++) expect((await register(app, `new${i}`)).status).toBe(201);
+    expect(await app.store.throttle.get([addressKey('127.0.0.1')], now)).toEqual([null]);
+    for (let i = 0; i < 20; i++) {
+      const reply = await register(app, i % 2 === 0 ? 'alice' : 'bob');
+      expect(reply.body).toEqual({ username: [TAKEN] });
+    }
+    expectThrottled(await register(app, 'carol'), 1);
+    // The address's login attempts wait too: one counter per address.
+    expectThrottled(await login('bob', STRONG_PASSWORD), 1);
+    now += 1000;
+    expect((await register(app, 'carol')).status).toBe(201);
+  });
+
+  it("counts a wrong old password at /api/auth/password as a failed login of the caller's username", async () => {
+    const token = ((await login('alice', STRONG_PASSWORD)).body as { token: string }).token;
+    const change = (old_password: string) =>
+      call(app, 'POST', '/api/auth/password', {
+        json: { old_password, new_password: 'another-long-passphrase' },
+        headers: { authorization: `Token ${token}` },
+      });
+    for (let i = 0; i < 5; i++) {
+      expect((await change('wrong-password')).body).toEqual({ old_password: ['Your old password was entered incorrectly. Please enter it again.'] });
+    }
+    expectThrottled(await change(STRONG_PASSWORD), 1);
+    expectThrottled(await login('alice', STRONG_PASSWORD), 1); // the same counter as login's
+    now += 1000;
+    expect((await change(STRONG_PASSWORD)).status).toBe(200);
+    expect(await app.store.throttle.get([usernameKey('alice')], now)).toEqual([null]);
+  });
+
+  it('forgets failures a window (15 minutes) after the last one', async () => {
+    for (let i = 0; i < 5; i++) await login('alice', 'wrong-password');
+    now += 15 * 60 * 1000;
+    for (let i = 0; i < 5; i++) expect((await login('alice', 'wrong-password')).status).toBe(400);
+    expectThrottled(await login('alice', 'wrong-password'), 1);
+  });
+});
+
+describe('login throttling without a trusted proxy', () => {
+  it('ignores X-Forwarded-For: the socket address counts', async () => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, clock }),
+    });
+    for (let i = 0; i < 20; i++) await login(`user${i}`, 'wrong-password', from(`198.51.100.${i}`));
+    expectThrottled(await login('user99', 'wrong-password', from('198.51.100.99')), 1);
+    expect(await app.store.throttle.get([addressKey('127.0.0.1')], now)).toEqual([{ failures: 20, lastFailure: T0 }]);
+  });
+});
+
+describe("login throttling (knox's HTTP Basic login)", () => {
+  it('throttles Basic credentials the same way', async () => {
+    app = await startApp((store) => [knoxScheme({ knoxTokens: store.knoxTokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, clock }),
+    });
+    await register(app, 'alice');
+    const basic = (password: string) =>
+      call(app, 'POST', '/api/auth/login', { headers: { authorization: `Basic ${Buffer.from(`alice:${password}`).toString('base64')}` } });
+    for (let i = 0; i < 5; i++) {
+      const reply = await basic('wrong-password');
+      expect(reply.status).toBe(401);
+      expect(reply.body).toEqual({ detail: 'Invalid username/password.' });
+    }
+    expectThrottled(await basic(STRONG_PASSWORD), 1);
+    now += 1000;
+    expect((await basic(STRONG_PASSWORD)).status).toBe(200);
+  });
+});
+
+describe('without a throttle', () => {
+  it('never answers 429', async () => {
+    app = await startTokenApp();
+    await register(app, 'alice');
+    const replies = await Promise.all(Array.from({ length: 25 }, () => login('alice', 'wrong-password')));
+    expect(statuses(replies)).toEqual(Array.from({ length: 25 }, () => 400));
+    for (let i = 0; i < 25; i++) expect((await register(app, 'alice')).status).toBe(400);
+    expect((await login('alice', STRONG_PASSWORD)).status).toBe(200);
+  });
+});

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './client.js';
+
+/*
+ * The cache's Lua. Each runs atomically, so a fill can never interleave with
+ * an invalidation.
+ *
+ * A *mark* is a string '!,<writer>,<writer>,' at an entry key (that entry's
+ * writers in flight) or at a user's hold key (writers in flight on the whole
+ * user). A reader that sees a mark at the entry reads the database and does
+ * not fill; a fill refuses to write while the entry or any user in it is
+ * marked. Each writer adds its id before changing the database and removes it
+ * after; the last one out leaves an empty mark ('!,') for the settle time, so
+ * fills from reads that began before the change (at most the fill window old)
+ * find it. A mark only ever grows while anyone is in flight, so one writer's
+ * "done" never shortens another's protection.
+ */
+
+const HELPERS = `
+local function isMark(v) return v and string.sub(v, 1, 1) == '!' end
+-- Adds writer id to the mark at k, holding it at least holdMs.
+local function mark(k, id, holdMs)
+  local v = redis.call('GET', k)
+  local ids, ttl = ',', holdMs
+  if isMark(v) then
+    ids = string.sub(v, 2)
+    ttl = math.max(holdMs, redis.call('PTTL', k))
+  end
+  redis.call('SET', k, '!' .. ids .. id .. ',', 'PX', ttl)
+end
+-- Removes writer id; the last one out leaves an empty mark for settleMs. Whatever
+-- else is there (an entry filled after a lapsed hold) is overwritten.
+local function unmark(k, id, settleMs)
+  local v = redis.call('GET', k)
+  local rest = ','
+  if isMark(v) then
+    local ids = string.sub(v, 2)
+    local s, e = string.find(ids, ',' .. id .. ',', 1, true)
+    if s then rest = string.sub(ids, 1, s) .. string.sub(ids, e + 1) else rest = ids end
+  end
+  if rest == ',' then
+    redis.call('SET', k, '!,', 'PX', settleMs)
+  else
+    redis.call('SET', k, '!' .. rest, 'PX', math.max(settleMs, redis.call('PTTL', k)))
+  end
+end
+-- Drops every cached entry listed in a user's set (not the marks of other writers), and the set.
+local function dropUser(set)
+  for _, m in ipairs(redis.call('SMEMBERS', set)) do
+    if not isMark(redis.call('GET', m)) then redis.call('DEL', m) end
+  end
+  redis.call('DEL', set)
+end
+`;
+
+/**
+ * Before a change. KEYS: n pairs (user hold, user set), then entry keys.
+ * ARGV: n, writer id, hold ms.
+ */
+const MARK = `
+local n, id, hold = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+for i = 1, 2 * n, 2 do
+  mark(KEYS[i], id, hold)
+  dropUser(KEYS[i + 1])
+end
+for i = 2 * n + 1, #KEYS do mark(KEYS[i], id, hold) end
+return 1
+`;
+
+/**
+ * After a change, committed or failed. Same KEYS; ARGV: n, writer id, settle ms.
+ * Dropping the user's entries again catches any fill that landed if the hold lapsed.
+ */
+const UNMARK = `
+local n, id, settle = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+for i = 1, 2 * n, 2 do
+  unmark(KEYS[i], id, settle)
+  dropUser(KEYS[i + 1])
+end
+for i = 2 * n + 1, #KEYS do unmark(KEYS[i], id, settle) end
+return 1
+`;
+
+/**
+ * A read-through fill. KEYS: entry, then pairs (user hold, user set) of every
+ * user in the value. ARGV: value, entry ttl ms, read start (Redis ms), fill
+ * window ms. Written only when the read began at most the window ago (on
+ * Redis's clock, so no app clock or network delay counts), no user in it is
+ * held, and nothing (an entry or a mark) is at the key.
+ */
+const FILL = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now - tonumber(ARGV[3]) > tonumber(ARGV[4]) then return 0 end
+for i = 2, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local ttl = tonumber(ARGV[2])
+for i = 3, #KEYS, 2 do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  -- A set lives as long as its longest-lived entry.
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1
+`;
+
+export interface CacheScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+const script = (body: string): CacheScript => {
+  const source = HELPERS + body;
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+};
+
+export const MARK_SCRIPT = script(MARK);
+export const UNMARK_SCRIPT = script(UNMARK);
+export const FILL_SCRIPT = script(FILL);
+
+/** EVALSHA; EVAL once when the server does not know the script yet (first call, restart, SCRIPT FLUSH). */
+export async function evalScript(client: RedisClient, s: CacheScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+  const options = { keys, arguments: args.map(String) };
+  try {
+    return await client.evalSha(s.sha, options);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return await client.eval(s.source, options);
+    throw error;
+  }
+}

@@ -1,0 +1,94 @@
+import { createClient } from 'redis';
+import { ServiceUnavailableError } from '@authbench/core';
+
+/** The client every Redis piece here shares: node-redis, RESP2, strings in and out. */
+export type RedisClient = ReturnType<typeof createClient>;
+
+export interface RedisConnectOptions {
+  /** How long a connection attempt may take before it counts as failed. Default 2000 ms. */
+  readonly connectTimeoutMs?: number | undefined;
+}
+
+/**
+ * Connects to `url` (`redis://…`) and resolves once the server answers PING.
+ *
+ * Two settings make an outage visible instead of silent:
+ * - no offline queue: while the connection is down a command fails at once
+ *   (and becomes a 503) rather than waiting, holding the request open;
+ * - reconnection with a capped backoff, forever: when the server returns the
+ *   client comes back by itself, with no restart of the app.
+ */
+export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<RedisClient> {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: options.connectTimeoutMs ?? 2000,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
+    },
+  });
+  // Without a listener, a dropped connection would be an uncaught 'error' event.
+  client.on('error', () => {});
+  reviveWhenWedged(client);
+  try {
+    await connectOnce(client);
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return client;
+}
+
+/** The first connection must succeed: at start-up a missing server is an error, not a retry loop. */
+async function connectOnce(client: RedisClient): Promise<void> {
+  const firstError = new Promise<never>((_, reject) => client.once('error', reject));
+  await Promise.race([client.connect(), firstError]);
+  await client.ping();
+}
+
+/**
+ * node-redis 5.9 can report itself ready on a socket that closed during its
+ * handshake, and then never reconnects: every command waits forever. What
+ * accepts a connection and drops it causes this (a load balancer in front of
+ * Redis, a Redis at its client limit). So every time the client says it is
+ * ready, it must answer a PING within a second, or it is torn down and
+ * connected afresh.
+ */
+function reviveWhenWedged(client: RedisClient): void {
+  client.on('ready', () => {
+    const answered = client.ping().then(
+      () => true,
+      () => true, // an error is an answer: the socket is alive, or the client reconnects by itself
+    );
+    const timeout = new Promise<false>((resolve) => setTimeout(resolve, 1000, false).unref());
+    void Promise.race([answered, timeout]).then((alive) => {
+      if (alive || !client.isOpen) return;
+      client.destroy();
+      client.connect().catch(() => {}); // failures go to the 'error' listener; the strategy keeps retrying
+    });
+  });
+}
+
+/**
+ * Runs one Redis operation for a request; a connection that is down or
+ * drops mid-command becomes a 503 the client may retry. Errors of the
+ * command itself (a script bug, a wrong type) stay what they are.
+ */
+export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw isConnectionError(error) ? new ServiceUnavailableError('Redis', error) : error;
+  }
+}
+
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // node-redis: ClientClosedError, ClientOfflineError, SocketClosedUnexpectedlyError,
+  // ConnectionTimeoutError, ReconnectStrategyError; and the socket's own codes.
+  if (/^(ClientClosed|ClientOffline|SocketClosedUnexpectedly|ConnectionTimeout|SocketTimeout|ReconnectStrategy|Disconnects)/.test(error.constructor.name)) {
+    return true;
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
+}
