@@ -24,7 +24,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
 export interface RequestLogFields {
   reqId: string;
   method: string;
-  /** The route's pattern (`/api/auth/sessions/:id`, so no id from the path), or the raw path of an unknown route. */
+  /** The route's pattern (`/api/auth/sessions/:id`, so no id from the path), or `(no route)`. */
   path: string;
   status: number;
   ms: number;
@@ -34,15 +34,16 @@ export interface RequestLogFields {
   aborted?: true;
 }
 
-const MAX_PATH = 200;
-
+/**
+ * The matched route's pattern. A path no route matched is not logged at all:
+ * it is whatever the client typed, and a client that puts a token in a URL
+ * (which this API never asks for) must not get it into the log.
+ */
 function pathOf(req: Request): string {
   const route = req.route as { path?: unknown } | undefined;
-  if (route && typeof route.path === 'string') return req.baseUrl + route.path;
-  const url = req.originalUrl;
-  const query = url.indexOf('?');
-  return (query < 0 ? url : url.slice(0, query)).slice(0, MAX_PATH);
+  return route && typeof route.path === 'string' ? req.baseUrl + route.path : UNMATCHED;
 }
+export const UNMATCHED = '(no route)';
 
 /** The request id of a response, for the error line of the same request. */
 export const requestIdOf = (res: Response): string | undefined => res.locals['requestId'] as string | undefined;

@@ -106,6 +106,8 @@ describe('the request log holds no secret, and a line for every request', () => 
     secrets.add(wrong);
     expect((await withAuth(app, 'GET', '/api/me?token=' + token, `Token ${wrong}`)).status).toBe(401);
     expect((await withAuth(app, 'GET', '/api/auth/sessions', `Token ${token}`)).status).toBe(404);
+    // A client that puts its token in a path: no route matches, and the path is not logged.
+    expect((await call(app, 'GET', `/api/tokens/${token}`)).status).toBe(404);
     expect((await withAuth(app, 'POST', '/api/auth/logout', `Token ${token}`)).status).toBe(204);
     const second = ((await login(app)).body as { token: string }).token;
     secrets.add(second);
@@ -127,7 +129,8 @@ describe('the request log holds no secret, and a line for every request', () => 
       ['POST', '/api/auth/login', 200],
       ['GET', '/api/me', 200],
       ['GET', '/api/me', 401],
-      ['GET', '/api/auth/sessions', 404],
+      ['GET', '(no route)', 404], // token has no sessions routes: no route matched
+      ['GET', '(no route)', 404],
       ['POST', '/api/auth/logout', 204],
       ['POST', '/api/auth/login', 200],
       ['POST', '/api/auth/logoutall', 204],
