@@ -1,7 +1,7 @@
 import type { InProcessSize, LoginResult } from './in-process.js';
 import type { InstancesResult } from './http/instances.js';
 import { STORAGE_LABEL, STORAGES, type Storage } from './http/storage.js';
-import type { RunResult } from './http/suite.js';
+import type { RoundSample, RunResult } from './http/suite.js';
 import { median, pairedRatios, spread, type Spread } from './stats.js';
 
 export interface RunSummary {
@@ -68,6 +68,8 @@ export function summarize(runs: readonly RunResult[]): RunSummary[] {
 function summarizeGroup(storage: Storage, runs: readonly RunResult[]): RunSummary[] {
   const baselineRounds = runs.flatMap((r) => r.pairs.map((p) => p.baseline));
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  // The per-request counts divide by what the server served (older results: what the load generator counted).
+  const served = (rounds: readonly RoundSample[]) => sum(rounds.map((s) => s.served ?? s.responses));
   const rows: RunSummary[] = [];
   if (baselineRounds.length) {
     rows.push({
@@ -81,16 +83,16 @@ function summarizeGroup(storage: Storage, runs: readonly RunResult[]): RunSummar
       p99: median(baselineRounds.map((s) => s.p99)),
       ratio: { median: 1, min: 1, max: 1 },
       authMicros: 0,
-      readsPerRequest: sum(baselineRounds.map((s) => s.reads)) / sum(baselineRounds.map((s) => s.responses)),
-      writesPerRequest: sum(baselineRounds.map((s) => s.writes)) / sum(baselineRounds.map((s) => s.responses)),
-      redisCommandsPerRequest: sum(baselineRounds.map((s) => s.redisCommands ?? 0)) / sum(baselineRounds.map((s) => s.responses)),
+      readsPerRequest: sum(baselineRounds.map((s) => s.reads)) / served(baselineRounds),
+      writesPerRequest: sum(baselineRounds.map((s) => s.writes)) / served(baselineRounds),
+      redisCommandsPerRequest: sum(baselineRounds.map((s) => s.redisCommands ?? 0)) / served(baselineRounds),
       storeMicros: median(baselineRounds.map((s) => s.storeMicrosPerRequest ?? 0)),
       redone: sum(baselineRounds.map((s) => s.redone)),
     });
   }
   for (const run of runs) {
     const subjects = run.pairs.map((p) => p.subject);
-    const responses = sum(subjects.map((s) => s.responses));
+    const responses = served(subjects);
     rows.push({
       name: run.name,
       kind: run.kind,

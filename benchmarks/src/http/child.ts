@@ -11,6 +11,8 @@ import type { ChildMessage, SampleRequest } from './protocol.js';
  */
 export function serveForBenchmark(server: Server, close: () => void = () => {}): void {
   const send = (message: ChildMessage) => process.send?.(message);
+  let served = 0;
+  server.on('request', (_req, res) => res.once('finish', () => served++));
   server.listen(0, '127.0.0.1', () => send({ type: 'listening', port: (server.address() as AddressInfo).port }));
   process.on('message', (message: SampleRequest) => {
     if (message.type !== 'sample') return;
@@ -18,7 +20,7 @@ export function serveForBenchmark(server: Server, close: () => void = () => {}):
     const { rss, heapUsed } = process.memoryUsage();
     const sql = sqlCounts();
     const store = storeCounts();
-    send({ type: 'sample', cpuMicros: user + system, reads: sql.reads + store.pgReads, writes: sql.writes + store.pgWrites, redisCommands: store.redisCommands, rss, heapUsed });
+    send({ type: 'sample', cpuMicros: user + system, served, reads: sql.reads + store.pgReads, writes: sql.writes + store.pgWrites, redisCommands: store.redisCommands, rss, heapUsed });
   });
   // The parent going away ends the server, and the process with it (a
   // library's own timers must not keep it alive).

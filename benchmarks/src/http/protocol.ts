@@ -15,6 +15,13 @@ export interface SampleRequest {
 export interface SampleMessage {
   readonly type: 'sample';
   readonly cpuMicros: number;
+  /**
+   * Responses the server has finished, counted on its side: the denominator
+   * of the per-request counts, since requests still in flight when a round
+   * ends are served (and their statements counted) after the load generator
+   * has stopped counting responses.
+   */
+  readonly served: number;
   /** SQL statements, SQLite's and PostgreSQL's together (a server uses one database). */
   readonly reads: number;
   readonly writes: number;

@@ -13,6 +13,8 @@ export interface RoundSample {
   readonly responses: number;
   /** The server process's CPU time per response, µs (user + system, every thread). */
   readonly cpuMicrosPerRequest: number;
+  /** Responses the server finished during the round, by its own count (absent in older results). */
+  readonly served?: number;
   readonly reads: number;
   readonly writes: number;
   /** Commands the server sent to Redis (absent in results from before the storage variants). */
@@ -210,6 +212,7 @@ async function round(server: ServerProcess, headers: readonly Headers[], status:
       p99: load.p99,
       responses: load.responses,
       cpuMicrosPerRequest: serverCpu / load.responses,
+      served: after.served - before.served,
       reads: after.reads - before.reads,
       writes: after.writes - before.writes,
       redisCommands: after.redisCommands - before.redisCommands,
