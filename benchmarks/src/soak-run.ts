@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { SignJWT, decodeJwt } from 'jose';
-import { APP_ENTRY, CONFIGS, type HttpConfig } from './http/configs.js';
+import { APP_ENTRY, CONFIGS, mapConcurrently, type HttpConfig } from './http/configs.js';
 import type { Headers } from './http/load.js';
 import { startServer, type ServerProcess } from './http/server-process.js';
 import { createWorkspace, type Workspace } from './http/workspace.js';
@@ -169,17 +169,8 @@ async function logIn(server: ServerProcess, w: Workspace, user: number, scheme: 
 }
 
 /** Logs each of `users` in once, a few at a time. */
-async function logInMany(server: ServerProcess, w: Workspace, users: readonly number[], scheme: SoakScheme): Promise<Login[]> {
-  const logins: Login[] = new Array(users.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < users.length) {
-      const i = next++;
-      logins[i] = await logIn(server, w, users[i]!, scheme);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
-  return logins;
+function logInMany(server: ServerProcess, w: Workspace, users: readonly number[], scheme: SoakScheme): Promise<Login[]> {
+  return mapConcurrently(users.length, 4, (i) => logIn(server, w, users[i]!, scheme));
 }
 
 const pool = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));

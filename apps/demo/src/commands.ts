@@ -108,8 +108,7 @@ const COMMANDS: Record<string, Command> = {
   async deleteuser(args, stack, io) {
     const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'deleteuser takes one username'));
     // The database's cascade deletes tokens, knox tokens, jwt logins and sessions
-    // with the user; revoked first for the stores that have no cascade (Redis).
-    await stack.revokeUser(user.id);
+    // with the user; with Redis, the store's delete removes what Redis holds (setup.ts).
     await stack.store.users.delete(user.id);
     io.stdout.write(`Deleted user ${user.username} and their credentials.\n`);
   },

@@ -3,7 +3,6 @@ import {
   ConfigError,
   LoginThrottle,
   ServiceUnavailableError,
-  revokeCredentials,
   type Argon2Parameters,
   type AuthScheme,
   type JwtStore,
@@ -43,9 +42,8 @@ export interface AuthStack {
   /** Deletes every configured scheme's expired credentials: how many, by scheme. */
   flushExpired(): Promise<Record<string, number>>;
   /**
-   * Revokes every credential of the user: through each configured scheme,
-   * then in every credential store whatever AUTH_SCHEME says, since the CLI
-   * may run with another one than the server did (and Redis has no cascade).
+   * Revokes every credential of the user in every credential store, whatever
+   * AUTH_SCHEME says: the CLI may run with another one than the server did.
    */
   revokeUser(userId: number): Promise<void>;
   close(): Promise<void>;
@@ -201,8 +199,8 @@ export async function buildAuthStack(config: AppConfig, options: { hashing?: Arg
       await throttle?.flushExpired(); // counters, not credentials: swept alongside, not reported
       return deleted;
     };
+    // What each scheme's revokeUser does without a credential to keep, for all four stores.
     const revokeUser = async (userId: number) => {
-      await revokeCredentials(schemes, userId);
       await store.tokens.deleteByUser(userId);
       await store.knoxTokens.deleteAll(userId);
       await store.jwt.revokeAllLogins(userId, new Date().toISOString());

@@ -45,29 +45,32 @@ const forgeJwt = (valid: Headers) => {
 /** A cookie with a well-formed but unsigned session id: express-session's signature check refuses it. */
 const forgeCookie = (name: string) => () => ({ cookie: `${name}=s%3A${base64url(32)}.${base64url(43)}` });
 
-/** Logs every workspace user in over HTTP, a few at a time, and turns each response into request headers. */
-async function logInAll(
-  server: ServerProcess,
-  w: Workspace,
-  toHeaders: (body: Record<string, unknown>, response: Response) => Headers,
-): Promise<Headers[]> {
-  const headers: Headers[] = new Array(w.users.length);
+/** `task(0)` … `task(count - 1)`, at most `width` at a time (logins hash a password each: a few cores' worth). */
+export async function mapConcurrently<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
   let next = 0;
   const worker = async () => {
-    while (next < w.users.length) {
+    while (next < count) {
       const i = next++;
-      const response = await fetch(`http://127.0.0.1:${server.port}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'authbench-bench' },
-        body: JSON.stringify({ username: w.users[i]!.username, password: w.password }),
-      });
-      const body = (await response.json()) as Record<string, unknown>;
-      if (response.status !== 200) throw new Error(`${server.name}: login answered ${response.status} ${JSON.stringify(body)}`);
-      headers[i] = toHeaders(body, response);
+      results[i] = await task(i);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
-  return headers;
+  await Promise.all(Array.from({ length: width }, worker));
+  return results;
+}
+
+/** Logs every workspace user in over HTTP, a few at a time, and turns each response into request headers. */
+function logInAll(server: ServerProcess, w: Workspace, toHeaders: (body: Record<string, unknown>, response: Response) => Headers): Promise<Headers[]> {
+  return mapConcurrently(w.users.length, 8, async (i) => {
+    const response = await fetch(`http://127.0.0.1:${server.port}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'authbench-bench' },
+      body: JSON.stringify({ username: w.users[i]!.username, password: w.password }),
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    if (response.status !== 200) throw new Error(`${server.name}: login answered ${response.status} ${JSON.stringify(body)}`);
+    return toHeaders(body, response);
+  });
 }
 
 const bearer = (keyword: string, field: string) => (body: Record<string, unknown>) => ({ authorization: `${keyword} ${String(body[field])}` });

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { RedisClient } from './client.js';
+import { luaScript } from './scripts.js';
 
 /*
  * The cache's Lua. Each runs atomically, so a fill can never interleave with
@@ -105,27 +104,6 @@ end
 return 1
 `;
 
-export interface CacheScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-const script = (body: string): CacheScript => {
-  const source = HELPERS + body;
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-};
-
-export const MARK_SCRIPT = script(MARK);
-export const UNMARK_SCRIPT = script(UNMARK);
-export const FILL_SCRIPT = script(FILL);
-
-/** EVALSHA; EVAL once when the server does not know the script yet (first call, restart, SCRIPT FLUSH). */
-export async function evalScript(client: RedisClient, s: CacheScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-  const options = { keys, arguments: args.map(String) };
-  try {
-    return await client.evalSha(s.sha, options);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return await client.eval(s.source, options);
-    throw error;
-  }
-}
+export const MARK_SCRIPT = luaScript(HELPERS + MARK);
+export const UNMARK_SCRIPT = luaScript(HELPERS + UNMARK);
+export const FILL_SCRIPT = luaScript(HELPERS + FILL);

@@ -8,8 +8,9 @@ import {
   type User,
   type UserStore,
 } from '@authbench/core';
-import { isConnectionError, redisCall, type RedisClient } from './client.js';
-import { evalScript, FILL_SCRIPT, MARK_SCRIPT, UNMARK_SCRIPT, type CacheScript } from './cache-scripts.js';
+import { redisCall, type RedisClient } from './client.js';
+import { FILL_SCRIPT, MARK_SCRIPT, UNMARK_SCRIPT } from './cache-scripts.js';
+import { runScript, type LuaScript } from './scripts.js';
 
 export interface RedisCacheOptions {
   /** How long a found token stays cached, in seconds. Default 60. */
@@ -47,17 +48,8 @@ export interface CachedStores {
 /** A Redis that answers but cannot serve (loading, read-only replica, out of memory…) counts as down. */
 const UNAVAILABLE_REPLY = /^(LOADING|BUSY|READONLY|OOM|MASTERDOWN|TRYAGAIN|NOREPLICAS|CLUSTERDOWN)\b/;
 
-class RedisTimeoutError extends Error {
-  override readonly name = 'RedisTimeoutError';
-  constructor() {
-    super('Redis did not answer in time');
-  }
-}
-
 const unavailable = (error: unknown): boolean =>
-  error instanceof RedisTimeoutError ||
   error instanceof ServiceUnavailableError ||
-  isConnectionError(error) ||
   (error instanceof Error && UNAVAILABLE_REPLY.test(error.message));
 
 /** An entry's lifetime never reaches a knox token's expiry: at most this close to it. */
@@ -114,16 +106,9 @@ export function withRedisCache(
   const knoxEntry = (tokenKey: string) => `${prefix}knox:${tokenKey}`;
   const userKeys = (id: number) => [`${prefix}hold:${id}`, `${prefix}user:${id}`];
 
-  /** node-redis waits forever on a server that accepts and never answers; a request must not. */
-  function within<T>(operation: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisTimeoutError()), timeoutMs);
-    });
-    return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
-  }
-
-  const run = (script: CacheScript, keys: string[], args: (string | number)[]) => within(evalScript(client, script, keys, args));
+  // A request waits at most timeoutMs for Redis, then goes on without the cache (or fails closed).
+  const within = <T>(operation: () => Promise<T>) => redisCall(operation, timeoutMs);
+  const run = (script: LuaScript, keys: string[], args: (string | number)[]) => runScript(client, script, args, keys, timeoutMs);
 
   /**
    * One GET; on a hit, the cached value. On a miss the inner store answers and
@@ -134,7 +119,7 @@ export function withRedisCache(
   async function readThrough<T>(entry: string, load: () => Promise<T>, plan: (value: T) => Fill | null): Promise<T> {
     let start: number;
     try {
-      const raw = await within(client.get(entry));
+      const raw = await within(() => client.get(entry));
       if (raw !== null) {
         if (raw.startsWith('!')) return await load();
         try {
@@ -144,7 +129,7 @@ export function withRedisCache(
         }
       }
       // The read's start on Redis's clock, taken before the database is asked.
-      const [seconds, micros] = await within(client.time());
+      const [seconds, micros] = await within(() => client.time());
       start = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     } catch (error) {
       if (unavailable(error)) return load();
@@ -184,14 +169,14 @@ export function withRedisCache(
     const args = (ms: number): (string | number)[] => [target.users.length, id, ms];
     const began = performance.now();
     try {
-      await redisCall(() => run(MARK_SCRIPT, keys, args(holdMs)));
+      await run(MARK_SCRIPT, keys, args(holdMs));
     } catch (error) {
       if (whenDown && unavailable(error)) return whenDown();
       return failClosed(error);
     }
     const settle = async () => {
       try {
-        await redisCall(() => run(UNMARK_SCRIPT, keys, args(settleMs)));
+        await run(UNMARK_SCRIPT, keys, args(settleMs));
       } catch (error) {
         if (!unavailable(error) || performance.now() - began > holdMs - settleMs) failClosed(error);
       }

@@ -69,21 +69,40 @@ function reviveWhenWedged(client: RedisClient): void {
   });
 }
 
+/** How long a request waits for Redis before counting it as away. */
+export const COMMAND_TIMEOUT_MS = 2000;
+
+class RedisTimeoutError extends Error {
+  override readonly name = 'RedisTimeoutError';
+  constructor() {
+    super('Redis did not answer in time');
+  }
+}
+
 /**
- * Runs one Redis operation for a request; a connection that is down or
- * drops mid-command becomes a 503 the client may retry. Errors of the
- * command itself (a script bug, a wrong type) stay what they are.
+ * Runs one Redis operation for a request; a connection that is down, drops
+ * mid-command, or does not answer within `timeoutMs` (node-redis itself
+ * would wait forever on a server that accepts and never answers) becomes a
+ * 503 the client may retry. Errors of the command itself (a script bug, a
+ * wrong type) stay what they are.
  */
-export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
+export async function redisCall<T>(operation: () => Promise<T>, timeoutMs = COMMAND_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError()), timeoutMs);
+  });
   try {
-    return await operation();
+    return await Promise.race([operation(), deadline]);
   } catch (error) {
     throw isConnectionError(error) ? new ServiceUnavailableError('Redis', error) : error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof RedisTimeoutError) return true;
   // node-redis: ClientClosedError, ClientOfflineError, SocketClosedUnexpectedlyError,
   // ConnectionTimeoutError, ReconnectStrategyError; and the socket's own codes.
   if (/^(ClientClosed|ClientOffline|SocketClosedUnexpectedly|ConnectionTimeout|SocketTimeout|ReconnectStrategy|Disconnects)/.test(error.constructor.name)) {

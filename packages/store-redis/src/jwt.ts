@@ -52,6 +52,15 @@ local function insertToken(P, jti, loginId, userId, createdAt, expiresAt, expMs,
   redis.call('ZADD', index, expMs, jti)
   extend(index, ttl)
 end
+-- A login in its user's index and in the expiry index, scored by its expiry; both live as long as their longest member.
+local function indexLogin(P, userId, id, expMs, ttl)
+  local user = P..'jwt:user:'..userId
+  redis.call('ZADD', user, expMs, id)
+  extend(user, ttl)
+  local index = P..'jwt:expiry:logins'
+  redis.call('ZADD', index, expMs, id)
+  extend(index, ttl)
+end
 local function deleteLogin(P, id)
   local lk = P..'jwt:login:'..id
   local userId = redis.call('HGET', lk, 'userId')
@@ -80,12 +89,7 @@ redis.call('HSET', lk, 'userId', userId, 'created', ARGV[4], 'client', ARGV[5], 
   'lastRefreshed', '', 'revokedAt', '')
 redis.call('PEXPIRE', lk, ARGV[8])
 extend(P..'jwt:family:'..id, ARGV[8])
-local user = P..'jwt:user:'..userId
-redis.call('ZADD', user, ARGV[7], id)
-extend(user, ARGV[8])
-local index = P..'jwt:expiry:logins'
-redis.call('ZADD', index, ARGV[7], id)
-extend(index, ARGV[8])
+indexLogin(P, userId, id, ARGV[7], ARGV[8])
 return 'OK'
 `);
 
@@ -106,12 +110,7 @@ redis.call('HSET', P..'jwt:out:'..jti, 'state', 'rotated', 'blacklistedAt', now)
 redis.call('HSET', lk, 'expiresAt', ARGV[9], 'lastRefreshed', now)
 extend(lk, ARGV[4])
 extend(P..'jwt:family:'..loginId, ARGV[4])
-local user = P..'jwt:user:'..redis.call('HGET', lk, 'userId')
-redis.call('ZADD', user, ARGV[10], loginId)
-extend(user, ARGV[4])
-local index = P..'jwt:expiry:logins'
-redis.call('ZADD', index, ARGV[10], loginId)
-extend(index, ARGV[4])
+indexLogin(P, redis.call('HGET', lk, 'userId'), loginId, ARGV[10], ARGV[4])
 return 'spent'
 `);
 

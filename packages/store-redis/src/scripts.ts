@@ -29,10 +29,20 @@ export function luaScript(body: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-export function runScript(client: RedisClient, script: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
-  // Keys are derived inside the scripts from the prefix (a family's keys are
-  // only known after reading its login): fine on one server, not on a cluster.
-  const options = { keys: [], arguments: args.map(String) };
+/**
+ * Runs a script through `redisCall` (a 503 when Redis is away). The jwt,
+ * session and throttle scripts derive their keys inside from the prefix (a
+ * family's keys are only known after reading its login), so they pass no
+ * `keys`: fine on one server, not on a cluster.
+ */
+export function runScript(
+  client: RedisClient,
+  script: LuaScript,
+  args: readonly (string | number)[],
+  keys: readonly string[] = [],
+  timeoutMs?: number,
+): Promise<unknown> {
+  const options = { keys: [...keys], arguments: args.map(String) };
   return redisCall(async () => {
     try {
       return await client.evalSha(script.sha, options);
@@ -40,7 +50,7 @@ export function runScript(client: RedisClient, script: LuaScript, args: readonly
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return await client.eval(script.source, options);
       throw error;
     }
-  });
+  }, timeoutMs);
 }
 
 /** Milliseconds since the epoch of an ISO-8601 instant: the score of every index. */
