@@ -17,8 +17,11 @@ export function sharedTestConfig(): ViteUserConfig {
     resolve: { alias },
     test: {
       include: ['test/**/*.test.ts'],
-      // Password hashing is slow on purpose; real HTTP and SQLite add a little.
-      testTimeout: 20_000,
+      // Timeouts catch hangs, not slowness: password hashing is slow on purpose,
+      // and a loaded CI machine runs real servers several times slower than a
+      // quiet one. No assertion depends on these.
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
       allowOnly: false,
       // The JSON report feeds the monorepo's one closing line (scripts/test-summary.mjs).
       reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],

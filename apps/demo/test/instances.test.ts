@@ -69,7 +69,7 @@ describe.skipIf(down !== null).each(STORAGE)('three instances on %s', (storage, 
     let origins: string[] = [];
     beforeAll(async () => {
       origins = await Promise.all([1, 2, 3].map(() => instance({ AUTH_SCHEME: scheme, ...storageEnv, ...env })));
-    }, 30_000);
+    });
     afterAll(() => {
       for (const child of children.splice(0)) child.kill('SIGTERM');
     });

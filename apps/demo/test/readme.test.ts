@@ -95,5 +95,5 @@ describe('README walkthroughs work as printed, with curl against the built demo'
     } finally {
       demo.stop();
     }
-  }, 30_000);
+  });
 });
