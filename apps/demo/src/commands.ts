@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Writable, type Readable } from 'node:stream';
-import { ConfigError, ValidationError, type Env } from '@authbench/core';
+import { ApiError, ConfigError, ValidationError, type Env } from '@authbench/core';
 import { generateKey } from '@authbench/scheme-token';
 import { readConfig } from './config.js';
 import { buildAuthStack, type AuthStack } from './setup.js';
@@ -64,6 +64,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
       return 1;
     }
+    // A server that stopped answering, say: its one-line detail, never a stack.
+    if (error instanceof ApiError) {
+      io.stderr.write(`authbench: ${error.message}\n`);
+      return 1;
+    }
     throw error;
   } finally {
     await stack?.close();
@@ -95,7 +100,7 @@ const COMMANDS: Record<string, Command> = {
     const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'deactivate takes one username'));
     await stack.store.users.setActive(user.id, false);
     // Refused already while inactive; revoked so that `activate` does not bring them back.
-    await stack.revokeUser(user.id);
+    await revokeAfter(stack, user.id, `deactivated user ${user.username}`, 'deactivate');
     io.stdout.write(`Deactivated user ${user.username} and revoked their credentials.\n`);
   },
 
@@ -120,7 +125,7 @@ const COMMANDS: Record<string, Command> = {
     if (!user) throw new CommandError(`user '${username}' does not exist`);
     io.stdout.write(`Changing password for user '${username}'\n`);
     await stack.accounts.setPassword(user, await readPassword(io));
-    await stack.revokeUser(user.id);
+    await revokeAfter(stack, user.id, `password changed for user '${username}'`, 'changepassword');
     io.stdout.write(`Password changed successfully for user '${username}'; every credential of theirs is revoked.\n`);
   },
 
@@ -143,6 +148,19 @@ const COMMANDS: Record<string, Command> = {
     for (const name of names) io.stdout.write(`${name}: deleted ${deleted[name]} expired credential(s).\n`);
   },
 };
+
+/**
+ * Revokes after a change that has already been stored: if revocation fails
+ * half-way, the operator is told what did happen and how to finish it.
+ */
+async function revokeAfter(stack: AuthStack, userId: number, done: string, command: string): Promise<void> {
+  try {
+    await stack.revokeUser(userId);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    throw new CommandError(`${done}, but revoking their credentials failed (${error.message}); run ${command} again to finish`);
+  }
+}
 
 async function findUser(stack: AuthStack, username: string) {
   const user = await stack.store.users.findByUsername(username);

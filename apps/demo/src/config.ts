@@ -101,8 +101,28 @@ function readSession(env: Env, notices: string[], needed: boolean): SessionSetti
     secureCookies: secure === 'auto' ? 'auto' : readBoolean(env, 'SESSION_COOKIE_SECURE', false),
     trustProxy: readBoolean(env, 'TRUST_PROXY', false),
     rolling: readBoolean(env, 'SESSION_ROLLING', false),
-    trustedOrigins: list(env, 'CSRF_TRUSTED_ORIGINS'),
+    trustedOrigins: readTrustedOrigins(env, notices),
   };
+}
+
+/**
+ * CSRF_TRUSTED_ORIGINS as Django takes it: each entry needs its scheme
+ * (Django's check 4_0.E001), so a bare `app.example.com` or `*` stops the
+ * start rather than trusting nothing in silence. Like Django, an entry is
+ * not normalised: one with a path (a trailing slash, say) can never equal an
+ * Origin header, which says so at start-up.
+ */
+function readTrustedOrigins(env: Env, notices: string[]): string[] {
+  const origins = list(env, 'CSRF_TRUSTED_ORIGINS');
+  for (const origin of origins) {
+    if (!origin.includes('://')) {
+      throw new ConfigError('CSRF_TRUSTED_ORIGINS', `the values must start with a scheme (usually http:// or https://) but found ${origin} (Django's check 4_0.E001)`);
+    }
+    if (!origin.includes('*') && /^[^:]*:\/\/[^/?#]*[/?#]/.test(origin)) {
+      notices.push(`CSRF_TRUSTED_ORIGINS: ${origin} has a path, so it never equals an Origin header (as in Django); only a Referer's host can match it. Write it without one: scheme://host[:port].`);
+    }
+  }
+  return origins;
 }
 
 function readFile(setting: string, path: string): string {

@@ -106,6 +106,40 @@ describe('readConfig', () => {
     expect(config.notices).toEqual(['SESSION_SECRET is not set: generated a random one for this run; sessions will not survive a restart.']);
   });
 
+  it("refuses CSRF_TRUSTED_ORIGINS entries without a scheme, as Django's check 4_0.E001", () => {
+    const noScheme = (found: string) =>
+      new ConfigError('CSRF_TRUSTED_ORIGINS', `the values must start with a scheme (usually http:// or https://) but found ${found} (Django's check 4_0.E001)`);
+    expect(() => readConfig({ AUTH_SCHEME: 'session', CSRF_TRUSTED_ORIGINS: 'https://a.example, app.example.com' })).toThrow(noScheme('app.example.com'));
+    expect(() => readConfig({ AUTH_SCHEME: 'session', CSRF_TRUSTED_ORIGINS: '*' })).toThrow(noScheme('*'));
+    expect(() => readConfig({ CSRF_TRUSTED_ORIGINS: '.example.com' })).toThrow(noScheme('.example.com'));
+    expect(() => readConfig({ CSRF_TRUSTED_ORIGINS: 'https:app.example.com' })).toThrow(noScheme('https:app.example.com'));
+    const thrown = ((): unknown => {
+      try {
+        readConfig({ CSRF_TRUSTED_ORIGINS: '*.example.com' });
+        return null;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).setting).toBe('CSRF_TRUSTED_ORIGINS');
+    expect((thrown as Error).message).toBe(
+      "CSRF_TRUSTED_ORIGINS: the values must start with a scheme (usually http:// or https://) but found *.example.com (Django's check 4_0.E001)",
+    );
+    expect(readConfig({ CSRF_TRUSTED_ORIGINS: 'http://localhost:3000,https://*.example.com' }).session.trustedOrigins).toEqual([
+      'http://localhost:3000',
+      'https://*.example.com',
+    ]);
+  });
+
+  it('keeps a CSRF_TRUSTED_ORIGINS entry with a path as it is, as Django, and says it matches no Origin', () => {
+    const config = readConfig({ CSRF_TRUSTED_ORIGINS: 'https://app.example.com/, https://*.example.org/, https://shop.example.net' });
+    expect(config.session.trustedOrigins).toEqual(['https://app.example.com/', 'https://*.example.org/', 'https://shop.example.net']);
+    expect(config.notices).toEqual([
+      'CSRF_TRUSTED_ORIGINS: https://app.example.com/ has a path, so it never equals an Origin header (as in Django); only a Referer\'s host can match it. Write it without one: scheme://host[:port].',
+    ]);
+  });
+
   it('reads an asymmetric signing key and older public keys from PEM files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-keys-'));
     try {

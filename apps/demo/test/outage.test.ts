@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '@authbench/store-conformance';
+import { runCli } from '../src/commands.js';
 import { databaseUrlFor, dropRun, PG_URL, REDIS_URL, serversDown, startDemo } from './servers.js';
 
 /**
@@ -36,8 +38,8 @@ interface Instance {
   call(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** One demo process whose PostgreSQL and Redis connections both run through proxies. */
-async function instance(env: Record<string, string>): Promise<Instance> {
+/** Proxies in front of PostgreSQL and Redis, and the settings that point at them (Redis only if `env` has REDIS_URL). */
+async function proxied(env: Record<string, string>) {
   const pgTarget = new URL(PG_URL);
   const redisTarget = new URL(REDIS_URL);
   const postgres = await startTcpProxy(Number(pgTarget.port || 5432), pgTarget.hostname);
@@ -48,10 +50,14 @@ async function instance(env: Record<string, string>): Promise<Instance> {
   const redisUrl = new URL(REDIS_URL);
   redisUrl.port = String(redis.port);
   const withRedis = env['REDIS_URL'] !== undefined;
-  const origin = await startDemo(
-    { DATABASE_URL: databaseUrl.href, ...env, ...(withRedis && { REDIS_URL: redisUrl.href, REDIS_PREFIX: `${RUN}:` }) },
-    children,
-  );
+  const settings = { DATABASE_URL: databaseUrl.href, ...env, ...(withRedis && { REDIS_URL: redisUrl.href, REDIS_PREFIX: `${RUN}:` }) };
+  return { postgres, redis, settings };
+}
+
+/** One demo process whose PostgreSQL and Redis connections both run through proxies. */
+async function instance(env: Record<string, string>): Promise<Instance> {
+  const { postgres, redis, settings } = await proxied(env);
+  const origin = await startDemo(settings, children);
   const statuses: number[] = [];
   return {
     origin,
@@ -183,5 +189,62 @@ describe.skipIf(down !== null)('storage going away mid-run', () => {
     await recovers(app, '/api/me', laptop, 200);
     expect((await app.call('/api/me', phone)).status).toBe(401);
     expect(app.statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
+  });
+});
+
+describe.skipIf(down !== null)('the CLI when a server goes away mid-command', () => {
+  /**
+   * Runs a command with `input` on stdin. With `beforeInput`, stdin is held
+   * back until the command has printed its first line, and `beforeInput` runs
+   * then: the command is mid-way, its servers already reached.
+   */
+  async function cli(argv: string[], env: Record<string, string>, input: string, beforeInput?: () => void) {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    if (!beforeInput) stdin.end(input);
+    stdout.on('data', (c) => {
+      out += String(c);
+      if (beforeInput && !stdin.writableEnded) {
+        beforeInput();
+        stdin.end(input);
+      }
+    });
+    stderr.on('data', (c) => (err += String(c)));
+    const code = await runCli(argv, { env, stdin, stdout, stderr });
+    return { code, out, err };
+  }
+
+  it('says in one line that PostgreSQL does not answer, with no stack', async () => {
+    const { postgres, settings } = await proxied({ AUTH_SCHEME: 'token' });
+    const created = await cli(['createuser', 'cli-pg'], settings, `${PASSWORD}\n`);
+    expect(created.code).toBe(0);
+    const changed = await cli(['changepassword', 'cli-pg'], settings, 'another-horse-battery\n', () => postgres.cut());
+    expect(changed).toEqual({
+      code: 1,
+      out: "Changing password for user 'cli-pg'\n",
+      err: 'authbench: Service temporarily unavailable: PostgreSQL does not answer. Try again later.\n',
+    });
+  });
+
+  it('changepassword says the password changed but revocation did not finish, and how to finish it', async () => {
+    const { redis, settings } = await proxied({ AUTH_SCHEME: 'jwt', JWT_SIGNING_KEY: SECRET, REDIS_URL: 'set' });
+    expect((await cli(['createuser', 'cli-redis'], settings, `${PASSWORD}\n`)).code).toBe(0);
+    const changed = await cli(['changepassword', 'cli-redis'], settings, 'another-horse-battery\n', () => redis.cut());
+    expect(changed.code).toBe(1);
+    expect(changed.err).toBe(
+      "authbench: password changed for user 'cli-redis', but revoking their credentials failed " +
+        '(Service temporarily unavailable: Redis does not answer. Try again later.); run changepassword again to finish\n',
+    );
+    // Run again with Redis back, it finishes.
+    redis.restore();
+    const again = await cli(['changepassword', 'cli-redis'], settings, 'third-horse-battery\n');
+    expect(again).toEqual({
+      code: 0,
+      out: "Changing password for user 'cli-redis'\nPassword changed successfully for user 'cli-redis'; every credential of theirs is revoked.\n",
+      err: '',
+    });
   });
 });

@@ -26,7 +26,7 @@ if (process.env['BENCH_BASELINE'] === '1') {
 }
 // The demo's logger, at the LOG_LEVEL the harness sets: silent (configs.ts says why).
 const logger = createLogger(config.logLevel);
-// Login throttling as `npm start` has it (on by default): the harness's logins all succeed, so it never answers 429.
+// Login throttling as `npm start` has it (on by default): the harness's logins all succeed, at most 8 at a time (under the address's allowance of 20), so it never answers 429.
 const throttle = stack.throttle ?? undefined;
 serveForBenchmark(createAuthServer(createAuthApp({ schemes, accounts: stack.accounts, logger, throttle })), () => void stack.close());
 

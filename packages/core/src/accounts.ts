@@ -13,6 +13,12 @@ export interface AccountsOptions {
   readonly hashing?: Argon2Parameters | undefined;
 }
 
+/** A password check that passed: the user, and the hash the password matched. */
+export interface VerifiedLogin {
+  readonly user: User;
+  readonly passwordHash: string;
+}
+
 const USERNAME_TAKEN = 'A user with that username already exists.';
 // Django's PasswordChangeForm.
 export const OLD_PASSWORD_INCORRECT = 'Your old password was entered incorrectly. Please enter it again.';
@@ -80,14 +86,25 @@ export class Accounts {
    * is active, else null. Unknown usernames cost a hash too, so timing does
    * not reveal which usernames exist.
    */
-  async checkCredentials(username: string, password: string): Promise<User | null> {
+  async checkCredentials(username: string, password: string): Promise<VerifiedLogin | null> {
     const login = await this.users.findLogin(username);
     if (!login) {
       await verifyAgainstDummy(password);
       return null;
     }
     const matches = await verifyPassword(password, login.passwordHash);
-    return matches && login.user.isActive ? login.user : null;
+    return matches && login.user.isActive ? { user: login.user, passwordHash: login.passwordHash } : null;
+  }
+
+  /**
+   * Whether a passed check still stands: the same password hash, the user
+   * active and not deleted. Read after a credential is issued, it closes the
+   * race with a password change (or deactivation) that revoked the user's
+   * credentials while this login was between its check and its credential.
+   */
+  async stillValid(verified: VerifiedLogin): Promise<boolean> {
+    const login = await this.users.findLogin(verified.user.username);
+    return login !== null && login.user.id === verified.user.id && login.user.isActive && login.passwordHash === verified.passwordHash;
   }
 
   /**

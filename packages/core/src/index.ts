@@ -1,4 +1,4 @@
-export { Accounts, OLD_PASSWORD_INCORRECT, type AccountsOptions } from './accounts.js';
+export { Accounts, OLD_PASSWORD_INCORRECT, type AccountsOptions, type VerifiedLogin } from './accounts.js';
 export { isHttpToken, parseAuthorizationHeader, parseBasicAuthorization, type AuthorizationHeader, type BasicCredentials } from './authorization-header.js';
 export {
   ConfigError,

@@ -29,6 +29,12 @@ export interface LoginResult {
   readonly body: unknown;
   /** Extra response headers (a session's cookies). */
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Revokes the credential this login issued, before anyone learnt it: the
+   * password changed (or the user went) while the login was in flight, and
+   * that change's revocation may have run before the credential existed.
+   */
+  withdraw(): Promise<void>;
 }
 
 /** One live login, as `GET /api/auth/sessions` lists it; never a secret. */

@@ -10,7 +10,7 @@ export interface LoginThrottleOptions {
   readonly userFailures?: number | undefined;
   /** Failed logins and rejected registrations per client address allowed without delay. Default 20. */
   readonly addressFailures?: number | undefined;
-  /** Seconds a counter is remembered after its latest failure. Default 900. */
+  /** Seconds a counter is remembered once the delay its latest failure imposed is over. Default 900. */
   readonly windowSeconds?: number | undefined;
   /** The longest delay, in seconds. Default 900. */
   readonly maxDelaySeconds?: number | undefined;
@@ -36,6 +36,25 @@ interface Limit {
   readonly allowance: number;
 }
 
+/** This process's attempts at one key. */
+interface InFlight {
+  /** Attempts between arrival and answer: the entry is dropped at 0. */
+  attempts: number;
+  /** Attempts let through whose outcome is not known yet (the password check or the registration is running). */
+  running: number;
+  /** Running attempts that have settled so far. */
+  settled: number;
+  /** Resolves when the next running attempt settles. */
+  next: Promise<void>;
+  wake: () => void;
+}
+
+function signal(): Pick<InFlight, 'next' | 'wake'> {
+  let wake!: () => void;
+  const next = new Promise<void>((resolve) => (wake = resolve));
+  return { next, wake };
+}
+
 /**
  * Escalating delays after failed logins, per username and per client
  * address. Past its allowance a key must wait 1 s, then 2, 4, ... (capped)
@@ -51,12 +70,8 @@ export class LoginThrottle {
   readonly windowSeconds: number;
   readonly maxDelaySeconds: number;
   readonly #clock: () => number;
-  /**
-   * Attempts of this process whose password check is still running, by key.
-   * They count as failures until they settle, so a burst of parallel guesses
-   * cannot all pass the check before the first one is recorded.
-   */
-  readonly #inFlight = new Map<string, number>();
+  /** By key: see #admit. */
+  readonly #inFlight = new Map<string, InFlight>();
 
   constructor(options: LoginThrottleOptions) {
     const whole = (name: keyof typeof LOGIN_THROTTLE_DEFAULTS, min: number): number => {
@@ -72,48 +87,27 @@ export class LoginThrottle {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** A counter must outlive the delay it imposes, or waiting it out would also wipe it. */
-  get #ttlSeconds(): number {
-    return Math.max(this.windowSeconds, this.maxDelaySeconds);
-  }
-
   /**
    * @throws the 429 when the username (if given) or the address is in its delay.
    * @param address the client address as the socket (or a trusted proxy) gave it.
    */
   async check(username: string | null, address: string | undefined, now = this.#clock()): Promise<void> {
     const limits = this.#limits(username, address);
-    const counters = await this.store.get(limits.map((l) => l.key), now);
-    this.#assertOpen(limits, counters, limits.map(() => 0), now);
+    this.#assertOpen(limits, await this.store.get(limits.map((l) => l.key), now), now);
   }
 
   /**
    * Runs `verify` (the password check) unless throttled; records a failure
    * for both keys when it returns null, resets the username's on success.
    */
-  async login<T>(username: string, address: string | undefined, verify: () => Promise<T | null>): Promise<T | null> {
+  login<T>(username: string, address: string | undefined, verify: () => Promise<T | null>): Promise<T | null> {
     const limits = this.#limits(username, address);
-    // Counted before the first await, so concurrent attempts see each other.
-    const pending = limits.map(({ key }) => this.#inFlight.get(key) ?? 0);
-    for (const { key } of limits) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
-    try {
-      const now = this.#clock();
-      this.#assertOpen(limits, await this.store.get(limits.map((l) => l.key), now), pending, now);
+    return this.#attempt(limits, async (recordFailure) => {
       const user = await verify();
-      if (user === null) {
-        const failedAt = this.#clock();
-        await Promise.all(limits.map(({ key }) => this.store.recordFailure(key, failedAt, this.#ttlSeconds)));
-      } else {
-        await this.store.reset(limits[0]!.key);
-      }
+      if (user === null) await recordFailure();
+      else await this.store.reset(limits[0]!.key);
       return user;
-    } finally {
-      for (const { key } of limits) {
-        const left = this.#inFlight.get(key)! - 1;
-        if (left === 0) this.#inFlight.delete(key);
-        else this.#inFlight.set(key, left);
-      }
-    }
+    });
   }
 
   /**
@@ -122,14 +116,15 @@ export class LoginThrottle {
    * against the address, so usernames cannot be probed through register.
    * Successful registrations never count.
    */
-  async register<T>(address: string | undefined, create: () => Promise<T>): Promise<T> {
-    await this.check(null, address);
-    try {
-      return await create();
-    } catch (error) {
-      if (error instanceof ValidationError) await this.store.recordFailure(addressKey(address), this.#clock(), this.#ttlSeconds);
-      throw error;
-    }
+  register<T>(address: string | undefined, create: () => Promise<T>): Promise<T> {
+    return this.#attempt(this.#limits(null, address), async (recordFailure) => {
+      try {
+        return await create();
+      } catch (error) {
+        if (error instanceof ValidationError) await recordFailure();
+        throw error;
+      }
+    });
   }
 
   /** Deletes expired counters in small batches (the demo's sweep). */
@@ -138,21 +133,101 @@ export class LoginThrottle {
     return deleteInBatches((batch) => this.store.deleteExpired(now, batch));
   }
 
+  /** Runs `run` once #admit lets it, counted as running on its keys until it settles. */
+  async #attempt<T>(limits: readonly Limit[], run: (recordFailure: () => Promise<void>) => Promise<T>): Promise<T> {
+    // Joined before the first await, so concurrent attempts see each other.
+    const flights = limits.map(({ key }) => this.#join(key));
+    let admitted = false;
+    try {
+      // This process's view of the count a failure makes (another instance's may add to it): it sets the counter's life.
+      const counts = await this.#admit(limits, flights);
+      admitted = true;
+      return await run(async () => {
+        const failedAt = this.#clock();
+        await Promise.all(limits.map(({ key, allowance }, i) => this.store.recordFailure(key, failedAt, this.#ttlSeconds(counts[i]!, allowance))));
+      });
+    } finally {
+      limits.forEach(({ key }, i) => this.#leave(key, flights[i]!, admitted));
+    }
+  }
+
+  /**
+   * Waits for an attempt's turn, then counts it as running; returns, by key,
+   * the count its failure would make. Known failures decide the delay (the
+   * 429). Attempts still running may yet fail, so while they could take a key
+   * past its allowance (or any runs on a key already past it) this one waits
+   * for them to settle and is judged again: a burst of guesses gets no more
+   * than the allowance through, yet parallel logins that succeed are not
+   * refused for outcomes not known yet. The wait is bounded by the attempts
+   * running when it began: after that many have settled, a still-blocked
+   * attempt gets the 429 (1 s), so waiters cannot pile up behind newcomers.
+   */
+  async #admit(limits: readonly Limit[], flights: readonly InFlight[]): Promise<number[]> {
+    let waitUntil: number[] | undefined;
+    for (;;) {
+      const before = flights.map((f) => f.settled);
+      const now = this.#clock();
+      const counters = await this.store.get(limits.map((l) => l.key), now);
+      this.#assertOpen(limits, counters, now);
+      const failures = counters.map((c) => c?.failures ?? 0);
+      // One that settled during the read may be missing from `counters`: still count it.
+      const pending = flights.map((f, i) => f.running + f.settled - before[i]!);
+      const blocked = limits.map(({ allowance }, i) => pending[i]! > 0 && failures[i]! + pending[i]! >= allowance);
+      if (!blocked.includes(true)) {
+        for (const f of flights) f.running++;
+        return failures.map((n, i) => n + pending[i]! + 1);
+      }
+      waitUntil ??= flights.map((f) => f.settled + f.running);
+      // Judged on a read begun after those settled, and blocked still: by newer attempts.
+      if (flights.every((f, i) => !blocked[i] || before[i]! >= waitUntil![i]!)) throw throttled(1);
+      // Unless something settled during the read (then judge again at once), wait for the next settle.
+      if (flights.every((f, i) => f.settled === before[i])) await Promise.race(flights.filter((_, i) => blocked[i]).map((f) => f.next));
+    }
+  }
+
+  #join(key: string): InFlight {
+    let flight = this.#inFlight.get(key);
+    if (!flight) this.#inFlight.set(key, (flight = { attempts: 0, running: 0, settled: 0, ...signal() }));
+    flight.attempts++;
+    return flight;
+  }
+
+  #leave(key: string, flight: InFlight, ran: boolean): void {
+    if (ran) {
+      flight.running--;
+      flight.settled++;
+      const { wake } = flight;
+      Object.assign(flight, signal());
+      wake();
+    }
+    if (--flight.attempts === 0) this.#inFlight.delete(key);
+  }
+
   #limits(username: string | null, address: string | undefined): Limit[] {
     const byAddress = { key: addressKey(address), allowance: this.addressFailures };
     return username === null ? [byAddress] : [{ key: usernameKey(username), allowance: this.userFailures }, byAddress];
   }
 
-  #assertOpen(limits: readonly Limit[], counters: readonly (ThrottleCounter | null)[], pending: readonly number[], now: number): void {
+  /** The wait after the `failures`th failure: none within the allowance, then 1 s doubling, capped. */
+  #delaySeconds(failures: number, allowance: number): number {
+    return failures < allowance ? 0 : Math.min(this.maxDelaySeconds, 2 ** (failures - allowance));
+  }
+
+  /**
+   * A counter outlives the delay it imposes by the window: were it to expire
+   * when the delay ends, an attacker waiting out the cap would get the free
+   * allowance and the short delays back each time. So while failures go on
+   * the cap holds; after a quiet window past the delay the counter is gone.
+   */
+  #ttlSeconds(failures: number, allowance: number): number {
+    return this.windowSeconds + this.#delaySeconds(failures, allowance);
+  }
+
+  #assertOpen(limits: readonly Limit[], counters: readonly (ThrottleCounter | null)[], now: number): void {
     let waitMs = 0;
     limits.forEach(({ allowance }, i) => {
-      const counter = counters[i] ?? null;
-      const failures = (counter?.failures ?? 0) + pending[i]!;
-      if (failures < allowance) return;
-      const delayMs = Math.min(this.maxDelaySeconds, 2 ** (failures - allowance)) * 1000;
-      // A pending attempt will fail (if it does) about now.
-      const since = pending[i]! > 0 ? now : (counter?.lastFailure ?? now);
-      waitMs = Math.max(waitMs, since + delayMs - now);
+      const counter = counters[i];
+      if (counter && counter.failures >= allowance) waitMs = Math.max(waitMs, counter.lastFailure + this.#delaySeconds(counter.failures, allowance) * 1000 - now);
     });
     if (waitMs > 0) throw throttled(waitMs / 1000);
   }

@@ -16,12 +16,13 @@ import {
   type Fields,
   type LoginThrottle,
   type User,
+  type VerifiedLogin,
 } from '@authbench/core';
 import { authenticate, requireAuth } from './authenticate.js';
 import { clientAddress } from './client-address.js';
 import { readBody } from './body.js';
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from './errors.js';
-import { reportToLine, reportToLogger, requestLog, type Logger } from './logging.js';
+import { reportToLine, reportToLogger, requestIdOf, requestLog, type Logger } from './logging.js';
 
 export interface AuthAppOptions {
   /** Tried in order on each request; the first issues credentials at login and names the challenge. */
@@ -56,6 +57,7 @@ export function createAuthApp({ schemes, accounts, log, logger, throttle, trustP
   if (!primary) throw new TypeError('createAuthApp: options.schemes must name at least one scheme');
   const byName = new Map(schemes.map((s) => [s.name, s]));
   const schemeOf = (caller: Caller): AuthScheme => byName.get(caller.scheme)!;
+  const report = logger ? reportToLogger(logger) : reportToLine(log ?? ((line) => console.error(line)));
 
   const app = express();
   app.disable('x-powered-by');
@@ -107,8 +109,20 @@ export function createAuthApp({ schemes, accounts, log, logger, throttle, trustP
       jsonOrForm,
       async (req, res) => {
         const data = expectObject(req.body);
-        const user = (primary.basicLogin && (await basicLogin(req, data))) || (await bodyLogin(req, data));
-        const result = await primary.login(user, { req, client: clientOf(req) });
+        const byBasic = primary.basicLogin ? await basicLogin(req, data) : null;
+        const verified = byBasic ?? (await bodyLogin(req, data));
+        const result = await primary.login(verified.user, { req, client: clientOf(req) });
+        // A password change (or deactivation) that landed since the check may have revoked
+        // the user's credentials before this one existed: it must not outlive that change.
+        const withdrawIfStale = async () => {
+          if (await accounts.stillValid(verified)) return false;
+          await result.withdraw();
+          return true;
+        };
+        if (await withdrawIfStale()) throw byBasic ? basicFailure('Invalid username/password.') : bodyLoginFailure();
+        // express-session stores a session as the response ends, after that check:
+        // look once more when it is stored, so a change in between still ends it.
+        res.once('finish', () => void withdrawIfStale().catch((error: unknown) => report(error, requestIdOf(res))));
         res.set(NO_STORE).set(result.headers ?? {}).status(200).json(result.body);
       },
     ],
@@ -217,40 +231,42 @@ export function createAuthApp({ schemes, accounts, log, logger, throttle, trustP
   });
 
   /** The password check, behind the throttle when there is one: a throttled attempt hashes nothing. */
-  function checkCredentials(req: Request, username: string, password: string): Promise<User | null> {
+  function checkCredentials(req: Request, username: string, password: string): Promise<VerifiedLogin | null> {
     const check = () => accounts.checkCredentials(username, password);
     return throttle ? throttle.login(username, clientAddress(req, proxies), check) : check();
   }
 
+  const bodyLoginFailure = () => primary!.loginFailure ?? new ValidationError({ non_field_errors: [INVALID_CREDENTIALS] });
+  const basicFailure = (detail: string) => new AuthenticationError({ detail }, 'authentication_failed', BASIC_CHALLENGE);
+
   /** DRF's `AuthTokenSerializer`: the fields, then the password check. */
-  async function bodyLogin(req: Request, data: Fields): Promise<User> {
+  async function bodyLogin(req: Request, data: Fields): Promise<VerifiedLogin> {
     const errors: FieldErrors = {};
     const username = charField(data, 'username', errors);
     const password = charField(data, 'password', errors, { trim: false });
     if (username === undefined || password === undefined) throw new ValidationError(errors);
-    const user = await checkCredentials(req, username, password);
-    if (!user) throw primary!.loginFailure ?? new ValidationError({ non_field_errors: [INVALID_CREDENTIALS] });
-    return user;
+    const verified = await checkCredentials(req, username, password);
+    if (!verified) throw bodyLoginFailure();
+    return verified;
   }
 
   /**
    * DRF's `BasicAuthentication`, which knox's `LoginView` runs: used when the
    * body names no credentials. Its failures are 401s with a Basic challenge.
    */
-  async function basicLogin(req: Request, data: Fields): Promise<User | null> {
+  async function basicLogin(req: Request, data: Fields): Promise<VerifiedLogin | null> {
     if (Object.hasOwn(data, 'username') || Object.hasOwn(data, 'password')) return null;
     const basic = parseBasicAuthorization(req.headers.authorization);
     if (basic === null) return null;
-    const fail = (detail: string) => new AuthenticationError({ detail }, 'authentication_failed', BASIC_CHALLENGE);
-    if (typeof basic === 'string') throw fail(basic);
-    const user = await checkCredentials(req, basic.username, basic.password);
-    if (!user) throw fail('Invalid username/password.');
-    return user;
+    if (typeof basic === 'string') throw basicFailure(basic);
+    const verified = await checkCredentials(req, basic.username, basic.password);
+    if (!verified) throw basicFailure('Invalid username/password.');
+    return verified;
   }
 
   app.use(router);
   app.use(notFoundHandler);
-  app.use(errorHandler(schemes, logger ? reportToLogger(logger) : reportToLine(log ?? ((line) => console.error(line)))));
+  app.use(errorHandler(schemes, report));
   return app;
 }
 

@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskSecret, sessionScheme, type SessionSchemeOptions } from '@authbench/scheme-session';
 import { tokenScheme } from '@authbench/scheme-token';
-import type { SqliteStore } from '@authbench/store-sqlite';
+import { openSqliteStore, type SqliteStore } from '@authbench/store-sqlite';
 import { call, loginToken, register, STRONG_PASSWORD, startApp, type TestApp } from './harness.js';
 
 const SECRET = 'a-session-secret-of-at-least-32-characters';
@@ -393,5 +396,21 @@ describe('login CSRF under AUTH_SCHEME=token,session', () => {
     expect(reply.status).toBe(204);
     const stale = await call(app, 'POST', '/api/auth/logout', { headers: { authorization: `Token ${token}`, origin: 'https://spa.example' } });
     expect([stale.status, stale.body]).toEqual([401, { detail: 'Invalid token.' }]);
+  });
+});
+
+describe('sessionScheme options', () => {
+  it('refuses a trusted origin without a scheme, as Django’s check 4_0.E001, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authbench-session-options-'));
+    const store = openSqliteStore(join(dir, 'db.sqlite3'));
+    try {
+      expect(() => session(store, { trustedOrigins: ['https://ok.example.com', 'app.example.com'] })).toThrow(
+        new TypeError('sessionScheme: options.trustedOrigins entries must start with a scheme (https://…), got "app.example.com"'),
+      );
+      expect(() => session(store, { trustedOrigins: ['https://*.example.com'] })).not.toThrow();
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Accounts, LoginThrottle, addressKey, usernameKey } from '@authbench/core';
+import { Accounts, LoginThrottle, addressKey, usernameKey, type ThrottleStore } from '@authbench/core';
 import { knoxScheme } from '@authbench/scheme-knox';
 import { tokenScheme } from '@authbench/scheme-token';
 import { STRONG_PASSWORD, call, register, startApp, startTokenApp, type Reply, type TestApp } from './harness.js';
@@ -110,16 +110,45 @@ describe('login throttling (token)', () => {
     });
     let settled = 0;
     const burst = Array.from({ length: 10 }, () => login('alice', 'wrong-password').finally(() => settled++));
-    for (let waited = 0; settled < 5 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    for (let waited = 0; check.mock.calls.length < 5 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200)); // time enough for a 6th check, were one let through
+    // The other five wait for the outcome of those in flight rather than answering before it is known.
     expect(check).toHaveBeenCalledTimes(5);
+    expect(settled).toBe(0);
     open();
     const replies = await Promise.all(burst);
     expect(statuses(replies).sort()).toEqual([400, 400, 400, 400, 400, 429, 429, 429, 429, 429]);
-    for (const reply of replies.filter((r) => r.status === 429)) {
-      expect((reply.body as { detail: string }).detail).toMatch(/^Request was throttled\. Expected available in (1 second|\d+ seconds)\.$/);
-    }
+    // Five failures known, they get the delay those earned.
+    for (const reply of replies.filter((r) => r.status === 429)) expectThrottled(reply, 1);
     expect(check).toHaveBeenCalledTimes(5);
     expect(await app.store.throttle.get([usernameKey('alice')], now)).toEqual([{ failures: 5, lastFailure: T0 }]);
+  });
+
+  it('8 parallel logins with the right password all get in: logins in flight are not failures', async () => {
+    const replies = await Promise.all(Array.from({ length: 8 }, () => login('alice', STRONG_PASSWORD)));
+    expect(statuses(replies)).toEqual([200, 200, 200, 200, 200, 200, 200, 200]);
+    for (const reply of replies) expect((reply.body as { token: string }).token).toMatch(/^[0-9a-f]{40}$/);
+    expect(await app.store.throttle.get([usernameKey('alice'), addressKey('127.0.0.1')], now)).toEqual([null, null]);
+  });
+
+  it('someone holding correct logins in flight does not lock the owner out', async () => {
+    const original = Accounts.prototype.checkCredentials;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const held = vi.spyOn(Accounts.prototype, 'checkCredentials').mockImplementation(async function (this: Accounts, username, password) {
+      if (held.mock.calls.length <= 5) await gate; // the first five hold their password check open
+      return original.call(this, username, password);
+    });
+    const attacker = Array.from({ length: 5 }, () => login('alice', STRONG_PASSWORD, from('203.0.113.9')));
+    for (let waited = 0; held.mock.calls.length < 5 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    let owner: Reply | undefined;
+    const ownerLogin = login('alice', STRONG_PASSWORD, from('198.51.100.7')).then((reply) => (owner = reply));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(owner).toBeUndefined(); // waiting, not refused
+    open();
+    expect(statuses(await Promise.all(attacker))).toEqual([200, 200, 200, 200, 200]);
+    await ownerLogin;
+    expect(owner!.status).toBe(200);
   });
 
   it('a throttled login checks no password: no hashing at all', async () => {
@@ -172,11 +201,31 @@ describe('login throttling (token)', () => {
     expect(await app.store.throttle.get([usernameKey('alice')], now)).toEqual([null]);
   });
 
-  it('forgets failures a window (15 minutes) after the last one', async () => {
-    for (let i = 0; i < 5; i++) await login('alice', 'wrong-password');
-    now += 15 * 60 * 1000;
+  it('forgets failures a window (15 minutes) after the delay of the last one ends', async () => {
+    for (let i = 0; i < 5; i++) await login('alice', 'wrong-password'); // the 5th imposes 1 s
+    now += 1000 + 15 * 60 * 1000 - 1;
+    expect((await login('alice', 'wrong-password')).status).toBe(400); // still counted: the 6th
+    expectThrottled(await login('alice', 'wrong-password'), 2);
+    now += 2000 + 15 * 60 * 1000;
     for (let i = 0; i < 5; i++) expect((await login('alice', 'wrong-password')).status).toBe(400);
     expectThrottled(await login('alice', 'wrong-password'), 1);
+  });
+
+  it('keeps the cap while failures go on: waiting out the longest delay gives no fresh allowance', async () => {
+    await app.close();
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, windowSeconds: 4, maxDelaySeconds: 4, clock }),
+    });
+    await register(app, 'alice');
+    const attempts: number[] = [];
+    while (attempts.length < 12) {
+      const reply = await login('alice', 'wrong-password');
+      if (reply.status === 429) now += Number(reply.headers.get('retry-after')) * 1000;
+      else attempts.push((now - T0) / 1000);
+    }
+    // Five free, 1, 2, then the 4 s cap for good: the counter outlives the delay by the window.
+    expect(attempts).toEqual([0, 0, 0, 0, 0, 1, 3, 7, 11, 15, 19, 23]);
+    expect(await app.store.throttle.get([usernameKey('alice')], now)).toEqual([{ failures: 12, lastFailure: T0 + 23_000 }]);
   });
 });
 
@@ -187,6 +236,36 @@ describe('login throttling without a trusted proxy', () => {
     });
     for (let i = 0; i < 20; i++) await login(`user${i}`, 'wrong-password', from(`198.51.100.${i}`));
     expectThrottled(await login('user99', 'wrong-password', from('198.51.100.99')), 1);
+    expect(await app.store.throttle.get([addressKey('127.0.0.1')], now)).toEqual([{ failures: 20, lastFailure: T0 }]);
+  });
+});
+
+/** The store answering a millisecond later, as PostgreSQL and Redis do over the network. */
+function answeringLater(store: ThrottleStore): ThrottleStore {
+  const later =
+    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return f(...args);
+    };
+  return { recordFailure: later(store.recordFailure), get: later(store.get), reset: later(store.reset), deleteExpired: store.deleteExpired };
+}
+
+describe('register throttling of a parallel burst', () => {
+  it.each([
+    ['SQLite', (store: ThrottleStore) => store],
+    ['a store answering later', answeringLater],
+  ])('counts registrations in flight against the address (%s): only the allowance of rejected ones gets through', async (_name, wrap) => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: wrap(store.throttle), clock }),
+    });
+    await register(app, 'alice');
+    const create = vi.spyOn(Accounts.prototype, 'register');
+    const replies = await Promise.all(Array.from({ length: 100 }, () => register(app, 'alice')));
+    const answers = replies.map((r) => `${r.status} ${JSON.stringify(r.body)}`);
+    expect(answers.filter((a) => a === `400 {"username":["${TAKEN}"]}`)).toHaveLength(20);
+    expect(answers.filter((a) => a === `429 ${JSON.stringify(throttledBody(1))}`)).toHaveLength(80);
+    expect(create).toHaveBeenCalledTimes(20);
     expect(await app.store.throttle.get([addressKey('127.0.0.1')], now)).toEqual([{ failures: 20, lastFailure: T0 }]);
   });
 });

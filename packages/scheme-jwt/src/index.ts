@@ -285,7 +285,10 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
         { id: loginId, userId: user.id, created: now.toISOString(), client, expiresAt: pair.refreshExpires, lastRefreshed: null, revokedAt: null },
         { jti: pair.refreshJti, loginId, userId: user.id, createdAt: now.toISOString(), expiresAt: pair.refreshExpires },
       );
-      return { body: { refresh: pair.refresh, access: pair.access } };
+      return {
+        body: { refresh: pair.refresh, access: pair.access },
+        withdraw: async () => void (await store.revokeLogin(user.id, loginId, clock().toISOString())),
+      };
     },
 
     // The access token names its login; logout revokes that login's whole refresh family.

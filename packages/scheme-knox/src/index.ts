@@ -49,6 +49,13 @@ export interface KnoxSchemeOptions {
 export const TOKEN_KEY_LENGTH = 15;
 export const MAXIMUM_TOKEN_PREFIX_LENGTH = 10;
 
+/**
+ * The id the sessions routes show for a token: a hash of its stored digest.
+ * Not the token key, which is the token's first characters: ids appear in
+ * URLs and lists, and must say nothing of a token.
+ */
+const publicId = (token: KnoxTokenRecord): string => hash('sha256', token.digest, 'hex').slice(0, 32);
+
 const LIMIT_REACHED = Object.freeze(
   new ApiError(403, { error: 'Maximum amount of tokens allowed per user exceeded.' }, 'token_limit_reached'),
 );
@@ -144,7 +151,10 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
         if (result === 'limit-reached') throw LIMIT_REACHED;
         if (result === 'created') {
           const body = { expiry: expiry && drfDateTime(expiry), token };
-          return { body: loginIncludesUser ? { ...body, user: publicUser(user) } : body };
+          return {
+            body: loginIncludesUser ? { ...body, user: publicUser(user) } : body,
+            withdraw: async () => void (await store.delete(user.id, record.tokenKey)),
+          };
         }
       }
       throw new Error('knoxScheme: could not draw a token key unique for this user');
@@ -173,7 +183,7 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
       const tokens = await store.listLive(caller.user.id, clock().toISOString());
       const time = (iso: string | null) => iso && drfDateTime(new Date(iso));
       return tokens.map((t) => ({
-        id: t.tokenKey,
+        id: publicId(t),
         created: time(t.created),
         expiry: time(t.expiry),
         last_used: time(t.lastUsed),
@@ -182,7 +192,8 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
       }));
     },
     async revokeSession(caller, id) {
-      return store.delete(caller.user.id, id);
+      const match = (await store.listLive(caller.user.id, clock().toISOString())).find((t) => publicId(t) === id);
+      return match !== undefined && store.delete(caller.user.id, match.tokenKey);
     },
 
     async flushExpired() {

@@ -66,6 +66,8 @@ export function csrfFailure(req: IncomingMessage, secure: boolean, secret: strin
  * the part of CSRF protection that needs no token, so it also guards
  * anonymous requests (login CSRF). No Origin over plain HTTP passes, as in
  * Django: scripts and curl send none.
+ * @param trustedOrigins CSRF_TRUSTED_ORIGINS, as Django's CsrfViewMiddleware reads it
+ *   (the demo's config refuses entries without a scheme, as Django's check 4_0.E001).
  * @returns Django's reason, or null when the request passes.
  */
 export function originFailure(req: IncomingMessage, secure: boolean, trustedOrigins: readonly string[]): string | null {
@@ -73,31 +75,59 @@ export function originFailure(req: IncomingMessage, secure: boolean, trustedOrig
   const origin = req.headers.origin;
   if (origin !== undefined) {
     const own = `${secure ? 'https' : 'http'}://${host}`;
-    if (origin !== own && !isTrusted(origin, trustedOrigins)) {
+    if (!sameText(origin, own) && !originTrusted(origin, trustedOrigins)) {
       return `Origin checking failed - ${origin} does not match any trusted origins.`;
     }
   } else if (secure) {
     const referer = req.headers.referer;
     if (referer === undefined) return 'Referer checking failed - no Referer.';
-    let url: URL;
-    try {
-      url = new URL(referer);
-    } catch {
-      return 'Referer checking failed - Referer is malformed.';
-    }
-    if (url.protocol !== 'https:') return 'Referer checking failed - Referer is insecure while host is secure.';
-    if (url.host !== host && !isTrusted(url.origin, trustedOrigins)) {
+    const url = splitUrl(referer);
+    if (url === null || url.scheme === '' || url.netloc === '') return 'Referer checking failed - Referer is malformed.';
+    if (url.scheme !== 'https') return 'Referer checking failed - Referer is insecure while host is secure.';
+    // Django matches the Referer's host against every entry's host, whatever its scheme.
+    if (!trustedOrigins.some((t) => isSameDomain(url.netloc, trustedHost(t))) && !isSameDomain(url.netloc, host)) {
       return `Referer checking failed - ${referer} does not match any trusted origins.`;
     }
   }
   return null;
 }
 
-/** CSRF_TRUSTED_ORIGINS: exact origins, or `https://*.example.com` for any subdomain. */
-function isTrusted(origin: string, trusted: readonly string[]): boolean {
-  return trusted.some((t) => {
-    if (!t.includes('://*.')) return t === origin;
-    const [scheme, domain] = t.split('://*.') as [string, string];
-    return origin.startsWith(`${scheme}://`) && origin.endsWith(`.${domain}`);
+/** Hosts are case-insensitive; browsers send them in lower case, a hand-typed setting may not be. */
+const sameText = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Python's urlsplit, the scheme (lower-cased) and netloc only; null where it raises ValueError. */
+function splitUrl(url: string): { scheme: string; netloc: string } | null {
+  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.exec(url)?.[0].slice(0, -1).toLowerCase() ?? '';
+  const rest = url.slice(scheme === '' ? 0 : scheme.length + 1);
+  const netloc = rest.startsWith('//') ? /^[^/?#]*/.exec(rest.slice(2))![0] : '';
+  if (netloc.includes('[') !== netloc.includes(']')) return null; // "Invalid IPv6 URL"
+  return { scheme, netloc };
+}
+
+/** An entry's host as Django's pattern: `https://*.example.com` gives `.example.com` (urlsplit(t).netloc.lstrip('*')). */
+const trustedHost = (entry: string) => splitUrl(entry)?.netloc.replace(/^\*+/, '') ?? '';
+
+/**
+ * Django's `_origin_verified`: an entry without `*` must equal the Origin
+ * (so one with a path, even a trailing slash, never does); an entry with it
+ * matches the Origin's host by `is_same_domain` under the same scheme.
+ */
+function originTrusted(origin: string, trusted: readonly string[]): boolean {
+  const url = splitUrl(origin);
+  return trusted.some((entry) => {
+    if (!entry.includes('*')) return sameText(entry, origin);
+    return url !== null && splitUrl(entry)?.scheme === url.scheme && isSameDomain(url.netloc, trustedHost(entry));
   });
+}
+
+/**
+ * Django's `is_same_domain`: a pattern beginning with a dot matches the domain
+ * itself and all its subdomains (`.example.com`: `example.com`,
+ * `app.example.com`); any other must match exactly. Case-insensitive.
+ */
+function isSameDomain(host: string, pattern: string): boolean {
+  if (pattern === '') return false;
+  const h = host.toLowerCase();
+  const p = pattern.toLowerCase();
+  return p.startsWith('.') ? h.endsWith(p) || h === p.slice(1) : h === p;
 }

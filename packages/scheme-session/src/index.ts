@@ -59,6 +59,9 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
   const clock = options.now ?? (() => new Date());
   const rolling = options.rolling ?? false;
   const trustedOrigins = options.trustedOrigins ?? [];
+  // Django's check 4_0.E001: an entry without a scheme would never match anything.
+  const schemeless = trustedOrigins.find((t) => !t.includes('://'));
+  if (schemeless !== undefined) throw new TypeError(`sessionScheme: options.trustedOrigins entries must start with a scheme (https://…), got ${JSON.stringify(schemeless)}`);
   const store = new SessionStoreAdapter(sessions, clock, rolling ? (options.rollingIntervalSeconds ?? 60) * 1000 : null);
 
   const sessionMiddleware = session({
@@ -128,7 +131,12 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
       await call((done) => req.session!.regenerate(done)); // a new id: no session fixation
       const secret = newSecret(); // and a new CSRF secret, as Django's rotate_token() at login
       Object.assign(req.session, { userId: user.id, client, csrfSecret: secret });
-      return { body: publicUser(user), headers: { 'Set-Cookie': [csrfCookie(req, secret)] } };
+      return {
+        body: publicUser(user),
+        headers: { 'Set-Cookie': [csrfCookie(req, secret)] },
+        // Destroyed before the response, express-session neither stores it nor sets its cookie.
+        withdraw: () => call((done) => req.session!.destroy(done)),
+      };
     },
 
     async logout(_caller, request) {

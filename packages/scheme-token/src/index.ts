@@ -35,8 +35,7 @@ export function tokenScheme(options: TokenSchemeOptions): AuthScheme {
   }
   const keywords = [keyword.toLowerCase()];
 
-  const getOrCreate = async (user: User): Promise<TokenRecord> =>
-    (await tokens.getOrCreate({ key: generateKey(), userId: user.id, created: new Date().toISOString() })).token;
+  const getOrCreate = (user: User) => tokens.getOrCreate({ key: generateKey(), userId: user.id, created: new Date().toISOString() });
 
   return {
     name: 'token',
@@ -53,8 +52,14 @@ export function tokenScheme(options: TokenSchemeOptions): AuthScheme {
     },
 
     async login(user) {
-      const token = await getOrCreate(user);
-      return { body: { token: token.key } };
+      const { token, created } = await getOrCreate(user);
+      return {
+        body: { token: token.key },
+        // Only a token this login created: one it found belongs to someone who logged in before.
+        withdraw: async () => {
+          if (created) await tokens.deleteByUser(user.id);
+        },
+      };
     },
 
     // DRF has no logout view; deleting the one token is what its users write.

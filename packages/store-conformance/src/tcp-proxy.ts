@@ -12,12 +12,22 @@ export interface TcpProxy {
   cut(): void;
   /** Accepts connections again, as a restarted server does. */
   restore(): void;
+  /**
+   * Stops forwarding in both directions with every socket left open: a server
+   * that stops answering without closing (a frozen process, a black-holed
+   * network). Bytes sent meanwhile are lost, so a connection used during the
+   * hang stays broken, as after a real partition.
+   */
+  hang(): void;
+  /** Forwards again. */
+  resume(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let down = false;
+  let hanging = false;
   const server: Server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -33,8 +43,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (chunk) => hanging || upstream.write(chunk));
+    upstream.on('data', (chunk) => hanging || client.write(chunk));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -49,6 +59,8 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     restore() {
       down = false;
     },
+    hang: () => void (hanging = true),
+    resume: () => void (hanging = false),
     close: () =>
       new Promise<void>((resolve) => {
         down = true;

@@ -30,6 +30,12 @@ export interface PostgresStoreOptions {
   readonly schema?: string | undefined;
   /** How long taking a connection may wait before the request gets a 503. Default 3000 ms. */
   readonly connectTimeoutMs?: number | undefined;
+  /**
+   * How long a statement may wait for the server's answer before the request
+   * gets a 503 and its connection is discarded (pg's client-side
+   * `query_timeout`). Default 5000 ms. Migrations at start-up have none.
+   */
+  readonly queryTimeoutMs?: number | undefined;
 }
 
 /**
@@ -42,21 +48,33 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new TypeError(`openPostgresStore: options.schema must be a lowercase SQL identifier, got ${JSON.stringify(schema)}`);
   }
-  const pool = new pg.Pool({
+  const config: pg.PoolConfig = {
     connectionString: url,
-    max: options.poolSize ?? 10,
     // A server that stops answering must fail a request in bounded time (a 503), not hold it open.
     connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    // TCP keepalives find a connection whose server vanished without closing it (a crash, a partition).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+  };
+  // Migrations get a pool of their own without a query timeout: they may wait for another
+  // instance's lock, or build an index on a large table, for longer than any request should.
+  const migrator = new pg.Pool({ ...config, max: 1 });
+  migrator.on('error', () => {});
+  try {
+    await migrate(migrator, schema);
+  } finally {
+    await migrator.end();
+  }
+  const pool = new pg.Pool({
+    ...config,
+    max: options.poolSize ?? 10,
+    // A statement on a connection whose server stopped answering (without closing it) fails
+    // after this, instead of pinning the pool's connections for good; pg then discards it.
+    query_timeout: options.queryTimeoutMs ?? 5000,
   });
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  try {
-    await migrate(pool, schema);
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
   return {
     users: postgresUserStore(pool),
     tokens: postgresTokenStore(pool),

@@ -84,6 +84,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX login_throttle_expires_at ON login_throttle (expires_at);
   `,
+  // 3: every foreign key needs an index leading with its column, or deleting a
+  // user (ON DELETE CASCADE) scans the whole referencing table. jwt_outstanding
+  // (user_id) lacked one.
+  `
+  CREATE INDEX jwt_outstanding_user ON jwt_outstanding (user_id);
+  `,
 ];
 
 /** A fixed key for pg_advisory_xact_lock: "authbench" in ASCII, truncated to 63 bits. */

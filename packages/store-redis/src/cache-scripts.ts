@@ -43,26 +43,32 @@ local function unmark(k, id, settleMs)
     redis.call('SET', k, '!' .. rest, 'PX', math.max(settleMs, redis.call('PTTL', k)))
   end
 end
--- Drops every cached entry listed in a user's set (not the marks of other writers), and the set.
-local function dropUser(set)
-  for _, m in ipairs(redis.call('SMEMBERS', set)) do
+-- Drops every cached entry listed in a user's index (not the marks of other writers), and the
+-- index. legacy is where versions before the sorted index listed them (a plain set, gone within
+-- ttlSeconds of the upgrade): still read, so a revocation reaches what they cached.
+local function dropUser(index, legacy)
+  local entries = redis.call('ZRANGE', index, 0, -1)
+  if redis.call('TYPE', legacy).ok == 'set' then
+    for _, m in ipairs(redis.call('SMEMBERS', legacy)) do table.insert(entries, m) end
+  end
+  for _, m in ipairs(entries) do
     if not isMark(redis.call('GET', m)) then redis.call('DEL', m) end
   end
-  redis.call('DEL', set)
+  redis.call('DEL', index, legacy)
 end
 `;
 
 /**
- * Before a change. KEYS: n pairs (user hold, user set), then entry keys.
- * ARGV: n, writer id, hold ms.
+ * Before a change. KEYS: n triples (user hold, user index, legacy user set),
+ * then entry keys. ARGV: n, writer id, hold ms.
  */
 const MARK = `
 local n, id, hold = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-for i = 1, 2 * n, 2 do
+for i = 1, 3 * n, 3 do
   mark(KEYS[i], id, hold)
-  dropUser(KEYS[i + 1])
+  dropUser(KEYS[i + 1], KEYS[i + 2])
 end
-for i = 2 * n + 1, #KEYS do mark(KEYS[i], id, hold) end
+for i = 3 * n + 1, #KEYS do mark(KEYS[i], id, hold) end
 return 1
 `;
 
@@ -72,34 +78,50 @@ return 1
  */
 const UNMARK = `
 local n, id, settle = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-for i = 1, 2 * n, 2 do
+for i = 1, 3 * n, 3 do
   unmark(KEYS[i], id, settle)
-  dropUser(KEYS[i + 1])
+  dropUser(KEYS[i + 1], KEYS[i + 2])
 end
-for i = 2 * n + 1, #KEYS do unmark(KEYS[i], id, settle) end
+for i = 3 * n + 1, #KEYS do unmark(KEYS[i], id, settle) end
 return 1
 `;
 
 /**
- * A read-through fill. KEYS: entry, then pairs (user hold, user set) of every
- * user in the value. ARGV: value, entry ttl ms, read start (Redis ms), fill
- * window ms. Written only when the read began at most the window ago (on
- * Redis's clock, so no app clock or network delay counts), no user in it is
- * held, and nothing (an entry or a mark) is at the key.
+ * A read-through fill. KEYS: entry, epoch, then pairs (user hold, user index)
+ * of every user in the value. ARGV: value, entry ttl ms, read start (Redis ms),
+ * fill window ms, settle ms. Written only when the read began at most the
+ * window ago (on Redis's clock, so no app clock or network delay counts), no
+ * user in it is held, and nothing (an entry or a mark) is at the key.
+ *
+ * And only when Redis has kept its data for the settle time. The marks are
+ * what refuses a stale fill; a Redis that lost them (a restart without
+ * persistence, a failover to an empty replica, a FLUSH) would take, within
+ * the window, a fill read before a revocation it no longer remembers. The
+ * epoch key (no TTL) goes with the rest: the first fill to find it missing
+ * sets it to now, and no fill is written until the settle time has passed
+ * since, when every read from before the loss is too old to fill.
  */
 const FILL = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  redis.call('SET', KEYS[2], now)
+  return 0
+end
+if now - tonumber(epoch) < tonumber(ARGV[5]) then return 0 end
 if now - tonumber(ARGV[3]) > tonumber(ARGV[4]) then return 0 end
-for i = 2, #KEYS, 2 do
+for i = 3, #KEYS, 2 do
   if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+-- Each index is scored by its entries' expiry: expired ones go at every fill, and it lives
+-- as long as its longest-lived entry, so it stays bounded with no sweeper.
 local ttl = tonumber(ARGV[2])
-for i = 3, #KEYS, 2 do
-  redis.call('SADD', KEYS[i], KEYS[1])
-  -- A set lives as long as its longest-lived entry.
-  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+for i = 4, #KEYS, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  redis.call('ZADD', KEYS[i], now + ttl, KEYS[1])
+  extend(KEYS[i], ttl)
 end
 return 1
 `;

@@ -22,7 +22,8 @@ export interface RedisCacheOptions {
   /**
    * The longest a database read may take and still fill the cache, in ms
    * (measured on Redis's clock). A revoked entry stays uncacheable this long
-   * plus one second after the revocation returns. Default 2000.
+   * plus one second after the revocation returns, and nothing is cached this
+   * long plus one second after Redis lost its data (or on first use). Default 2000.
    */
   readonly fillWindowMs?: number | undefined;
   /** How long to wait for Redis before counting it as down, in ms. Default 500. */
@@ -39,18 +40,16 @@ export interface CachedStores {
  * Key layout, under the prefix P:
  *   P token:<sha256 of the key>  string  the owner as JSON, 'null' for an unknown key, or a mark
  *   P knox:<token key>           string  the candidates as JSON ('[]' when none), or a mark
- *   P user:<id>                  set     the entry keys that hold this user
+ *   P entries:<id>               zset    the entry keys that hold this user, scored by their expiry (ms, Redis's clock)
  *   P hold:<id>                  string  a mark while the user's data changes (see cache-scripts.ts)
+ *   P epoch                      string  when this Redis began to hold the cache (ms), no TTL (see FILL)
+ *   P user:<id>                  set     where older versions listed a user's entries: only ever dropped
  * A DRF key is the credential itself, so only its SHA-256 is ever in Redis;
  * knox keys are non-secret indexes and knox records hold only digests.
  */
 
-/** A Redis that answers but cannot serve (loading, read-only replica, out of memory…) counts as down. */
-const UNAVAILABLE_REPLY = /^(LOADING|BUSY|READONLY|OOM|MASTERDOWN|TRYAGAIN|NOREPLICAS|CLUSTERDOWN)\b/;
-
-const unavailable = (error: unknown): boolean =>
-  error instanceof ServiceUnavailableError ||
-  (error instanceof Error && UNAVAILABLE_REPLY.test(error.message));
+/** Redis away or unable to serve (loading, a read-only replica, out of memory…): redisCall made it a 503. */
+const unavailable = (error: unknown): boolean => error instanceof ServiceUnavailableError;
 
 /** An entry's lifetime never reaches a knox token's expiry: at most this close to it. */
 const EXPIRY_MARGIN_MS = 1000;
@@ -96,7 +95,7 @@ export function withRedisCache(
   const timeoutMs = whole(options.timeoutMs, 500, 1, 'timeoutMs');
   const prefix = options.prefix ?? 'authbench:cache:';
   if (typeof prefix !== 'string') throw new TypeError('withRedisCache: options.prefix must be a string');
-  // An empty mark outlives every fill that could carry data from before the change.
+  // An empty mark, and a new epoch, outlive every fill that could carry data from before them.
   const settleMs = windowMs + SETTLE_MARGIN_MS;
   // A writer's own mark: long enough for any sane database write, and still bounded if the writer dies.
   const holdMs = Math.max(60_000, 10 * settleMs);
@@ -104,7 +103,10 @@ export function withRedisCache(
 
   const tokenEntry = (key: string) => `${prefix}token:${hash('sha256', key, 'hex')}`;
   const knoxEntry = (tokenKey: string) => `${prefix}knox:${tokenKey}`;
-  const userKeys = (id: number) => [`${prefix}hold:${id}`, `${prefix}user:${id}`];
+  const epochKey = `${prefix}epoch`;
+  // What a fill checks and writes for a user; what a revocation marks and drops (with the legacy set).
+  const fillKeys = (id: number) => [`${prefix}hold:${id}`, `${prefix}entries:${id}`];
+  const userKeys = (id: number) => [...fillKeys(id), `${prefix}user:${id}`];
 
   // A request waits at most timeoutMs for Redis, then goes on without the cache (or fails closed).
   const within = <T>(operation: () => Promise<T>) => redisCall(operation, timeoutMs);
@@ -141,9 +143,9 @@ export function withRedisCache(
     if (performance.now() - began > windowMs) return value;
     const fill = plan(value);
     if (fill === null) return value;
-    const keys = [entry, ...fill.users.flatMap(userKeys)];
+    const keys = [entry, epochKey, ...fill.users.flatMap(fillKeys)];
     try {
-      await run(FILL_SCRIPT, keys, [fill.value, fill.ttlMs, start, windowMs]);
+      await run(FILL_SCRIPT, keys, [fill.value, fill.ttlMs, start, windowMs, settleMs]);
     } catch (error) {
       if (!unavailable(error)) throw error;
     }
@@ -230,7 +232,7 @@ export function withRedisCache(
         if (existing === null) throw new ServiceUnavailableError('Redis');
         return { token: existing, created: false };
       }),
-    // The old key is unknown here, but its entry is in the user's set; the new one may be cached as unknown.
+    // The old key is unknown here, but its entry is in the user's index; the new one may be cached as unknown.
     replace: (token) => write({ users: [token.userId], entries: [tokenEntry(token.key)] }, () => tokens.replace(token)),
     deleteByUser: (userId) => write(ofUser(userId), () => tokens.deleteByUser(userId)),
   } satisfies TokenStore;

@@ -5,12 +5,16 @@ import { ServiceUnavailableError } from '@authbench/core';
 export type RedisClient = ReturnType<typeof createClient>;
 
 export interface RedisConnectOptions {
-  /** How long a connection attempt may take before it counts as failed. Default 2000 ms. */
+  /**
+   * How long the first connection (TCP connect, handshake, PING) may take
+   * before it counts as failed; also each reconnection's TCP connect. Default 2000 ms.
+   */
   readonly connectTimeoutMs?: number | undefined;
 }
 
 /**
- * Connects to `url` (`redis://…`) and resolves once the server answers PING.
+ * Connects to `url` (`redis://…`) and resolves once the server answers PING,
+ * or rejects within the connect timeout.
  *
  * Two settings make an outage visible instead of silent:
  * - no offline queue: while the connection is down a command fails at once
@@ -19,11 +23,12 @@ export interface RedisConnectOptions {
  *   client comes back by itself, with no restart of the app.
  */
 export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<RedisClient> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2000;
   const client = createClient({
     url,
     disableOfflineQueue: true,
     socket: {
-      connectTimeout: options.connectTimeoutMs ?? 2000,
+      connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
     },
   });
@@ -31,7 +36,7 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   client.on('error', () => {});
   reviveWhenWedged(client);
   try {
-    await connectOnce(client);
+    await connectOnce(client, connectTimeoutMs);
   } catch (error) {
     client.destroy();
     throw error;
@@ -39,11 +44,28 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   return client;
 }
 
-/** The first connection must succeed: at start-up a missing server is an error, not a retry loop. */
-async function connectOnce(client: RedisClient): Promise<void> {
+/**
+ * The first connection must succeed: at start-up a missing server is an error,
+ * not a retry loop. `connectTimeout` covers only the TCP connect; node-redis
+ * then waits for its handshake (CLIENT SETINFO, HELLO, SELECT) forever on a
+ * server that accepts and never answers, so the whole of it, PING included,
+ * has the same deadline.
+ */
+async function connectOnce(client: RedisClient, timeoutMs: number): Promise<void> {
   const firstError = new Promise<never>((_, reject) => client.once('error', reject));
-  await Promise.race([client.connect(), firstError]);
-  await client.ping();
+  const ready = (async () => {
+    await Promise.race([client.connect(), firstError]);
+    await client.ping();
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([ready, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -74,17 +96,17 @@ export const COMMAND_TIMEOUT_MS = 2000;
 
 class RedisTimeoutError extends Error {
   override readonly name = 'RedisTimeoutError';
-  constructor() {
-    super('Redis did not answer in time');
+  constructor(message = 'Redis did not answer in time') {
+    super(message);
   }
 }
 
 /**
  * Runs one Redis operation for a request; a connection that is down, drops
  * mid-command, or does not answer within `timeoutMs` (node-redis itself
- * would wait forever on a server that accepts and never answers) becomes a
- * 503 the client may retry. Errors of the command itself (a script bug, a
- * wrong type) stay what they are.
+ * would wait forever on a server that accepts and never answers), or a reply
+ * that says Redis cannot serve now, becomes a 503 the client may retry.
+ * Errors of the command itself (a script bug, a wrong type) stay what they are.
  */
 export async function redisCall<T>(operation: () => Promise<T>, timeoutMs = COMMAND_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -94,10 +116,24 @@ export async function redisCall<T>(operation: () => Promise<T>, timeoutMs = COMM
   try {
     return await Promise.race([operation(), deadline]);
   } catch (error) {
-    throw isConnectionError(error) ? new ServiceUnavailableError('Redis', error) : error;
+    throw isUnavailable(error) ? new ServiceUnavailableError('Redis', error) : error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Error replies of a Redis that answers but cannot serve now: loading its data,
+ * busy in a script, out of memory, a read-only replica, a replica cut from its
+ * master, a cluster in flux, too few replicas, a failing snapshot refusing
+ * writes. Each passes without anything being wrong with the request. In Redis 7
+ * an error raised inside a script keeps its code at the front.
+ */
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF)\b/;
+
+/** Whether Redis is away or cannot serve now (a 503), rather than the request being wrong (a 500). */
+export function isUnavailable(error: unknown): boolean {
+  return isConnectionError(error) || (error instanceof Error && UNAVAILABLE_REPLY.test(error.message));
 }
 
 export function isConnectionError(error: unknown): boolean {

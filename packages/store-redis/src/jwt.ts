@@ -21,17 +21,30 @@ export interface RedisJwtStore extends JwtStore {
  * Key layout, under the prefix P:
  *   P jwt:login:<id>      hash   userId created client expiresAt lastRefreshed revokedAt ('' is null)
  *   P jwt:out:<jti>       hash   loginId userId createdAt expiresAt state (live|rotated|blacklisted) blacklistedAt
- *   P jwt:family:<id>     set    the jtis of a login, so deleting it takes its tokens along
+ *   P jwt:jtis:<id>       zset   the jtis of a login scored by expiry (ms), so deleting it takes its tokens along
  *   P jwt:user:<userId>   zset   login ids scored by expiry (ms)
  *   P jwt:expiry:logins   zset   login ids scored by expiry, for deleteExpired
  *   P jwt:expiry:tokens   zset   jtis scored by expiry, for deleteExpired
  * A token's TTL is its lifetime; a login's is its newest token's, and only
  * grows, so a login (and its revocation) outlives every token of its family:
  * a token whose login has gone is unknown, and unknown is refused.
+ *
+ * A login's jtis and a user's logins drop their expired members (scored at or
+ * before the writer's now) whenever they are written, and live as long as
+ * their longest-lived member: a login refreshed for months, or a user who logs
+ * in every day, keeps them bounded with no sweeper (the expiry indexes are the
+ * sweep's own). Older versions kept a login's jtis in a plain set,
+ * P jwt:family:<id>; it is no longer read, and expires with its login.
  */
 
 // Shared Lua: the token's state joined with its login's (the SQL stores' JOIN), and inserting a token.
 const COMMON = `
+-- Adds a member to a per-login or per-user index, dropping those expired by now (ms).
+local function prunedAdd(key, expMs, member, ttl, now)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  redis.call('ZADD', key, expMs, member)
+  extend(key, ttl)
+end
 local function tokenState(P, jti)
   local t = redis.call('HMGET', P..'jwt:out:'..jti, 'loginId', 'state')
   if not t[1] then return nil end
@@ -39,24 +52,20 @@ local function tokenState(P, jti)
   if not revokedAt then return nil end
   return t[1], t[2], revokedAt
 end
-local function insertToken(P, jti, loginId, userId, createdAt, expiresAt, expMs, ttl)
+local function insertToken(P, now, jti, loginId, userId, createdAt, expiresAt, expMs, ttl)
   local k = P..'jwt:out:'..jti
   if redis.call('EXISTS', k) == 1 then return redis.error_reply('ERR authbench: refresh token id already stored') end
   redis.call('HSET', k, 'loginId', loginId, 'userId', userId, 'createdAt', createdAt, 'expiresAt', expiresAt,
     'state', 'live', 'blacklistedAt', '')
   redis.call('PEXPIRE', k, ttl)
-  local family = P..'jwt:family:'..loginId
-  redis.call('SADD', family, jti)
-  extend(family, ttl)
+  prunedAdd(P..'jwt:jtis:'..loginId, expMs, jti, ttl, now)
   local index = P..'jwt:expiry:tokens'
   redis.call('ZADD', index, expMs, jti)
   extend(index, ttl)
 end
 -- A login in its user's index and in the expiry index, scored by its expiry; both live as long as their longest member.
-local function indexLogin(P, userId, id, expMs, ttl)
-  local user = P..'jwt:user:'..userId
-  redis.call('ZADD', user, expMs, id)
-  extend(user, ttl)
+local function indexLogin(P, now, userId, id, expMs, ttl)
+  prunedAdd(P..'jwt:user:'..userId, expMs, id, ttl, now)
   local index = P..'jwt:expiry:logins'
   redis.call('ZADD', index, expMs, id)
   extend(index, ttl)
@@ -65,37 +74,39 @@ local function deleteLogin(P, id)
   local lk = P..'jwt:login:'..id
   local userId = redis.call('HGET', lk, 'userId')
   local existed = redis.call('DEL', lk)
-  local family = P..'jwt:family:'..id
+  local jtis = P..'jwt:jtis:'..id
   local tokens = P..'jwt:expiry:tokens'
-  for _, jti in ipairs(redis.call('SMEMBERS', family)) do
+  for _, jti in ipairs(redis.call('ZRANGE', jtis, 0, -1)) do
     redis.call('DEL', P..'jwt:out:'..jti)
     redis.call('ZREM', tokens, jti)
   end
-  redis.call('DEL', family)
+  redis.call('DEL', jtis)
   redis.call('ZREM', P..'jwt:expiry:logins', id)
   if userId then redis.call('ZREM', P..'jwt:user:'..userId, id) end
   return existed
 end
 `;
 
-// ARGV: P, login id, userId, created, client, expiresAt, expiry ms, ttl ms, then the first token as insertToken takes it.
+// ARGV: P, login id, userId, created, client, expiresAt, expiry ms, ttl ms, then the first token as insertToken
+// takes it, then created in ms (the now that prunes the indexes).
 const CREATE_LOGIN = luaScript(`${COMMON}
-local P, id, userId = ARGV[1], ARGV[2], ARGV[3]
+local P, id, userId, now = ARGV[1], ARGV[2], ARGV[3], ARGV[16]
 local lk = P..'jwt:login:'..id
 if redis.call('EXISTS', lk) == 1 then return redis.error_reply('ERR authbench: login id already stored') end
-local err = insertToken(P, ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15])
+local err = insertToken(P, now, ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15])
 if err then return err end
 redis.call('HSET', lk, 'userId', userId, 'created', ARGV[4], 'client', ARGV[5], 'expiresAt', ARGV[6],
   'lastRefreshed', '', 'revokedAt', '')
 redis.call('PEXPIRE', lk, ARGV[8])
-extend(P..'jwt:family:'..id, ARGV[8])
-indexLogin(P, userId, id, ARGV[7], ARGV[8])
+extend(P..'jwt:jtis:'..id, ARGV[8])
+indexLogin(P, now, userId, id, ARGV[7], ARGV[8])
 return 'OK'
 `);
 
-// ARGV: P, jti, now, login ttl ms (now to the successor's expiry), then the successor as insertToken takes it.
+// ARGV: P, jti, now, login ttl ms (now to the successor's expiry), then the successor as insertToken takes
+// it, then now in ms.
 const ROTATE = luaScript(`${COMMON}
-local P, jti, now = ARGV[1], ARGV[2], ARGV[3]
+local P, jti, now, nowMs = ARGV[1], ARGV[2], ARGV[3], ARGV[12]
 local loginId, state, revokedAt = tokenState(P, jti)
 if not loginId or revokedAt ~= '' then return 'revoked' end
 local lk = P..'jwt:login:'..loginId
@@ -104,13 +115,13 @@ if state ~= 'live' then
   redis.call('HSET', lk, 'revokedAt', now) -- reuse of a rotated token: the family is compromised
   return 'reused'
 end
-local err = insertToken(P, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+local err = insertToken(P, nowMs, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 if err then return err end
 redis.call('HSET', P..'jwt:out:'..jti, 'state', 'rotated', 'blacklistedAt', now) -- keeps its TTL: remembered while presentable
 redis.call('HSET', lk, 'expiresAt', ARGV[9], 'lastRefreshed', now)
 extend(lk, ARGV[4])
-extend(P..'jwt:family:'..loginId, ARGV[4])
-indexLogin(P, redis.call('HGET', lk, 'userId'), loginId, ARGV[10], ARGV[4])
+extend(P..'jwt:jtis:'..loginId, ARGV[4])
+indexLogin(P, nowMs, redis.call('HGET', lk, 'userId'), loginId, ARGV[10], ARGV[4])
 return 'spent'
 `);
 
@@ -152,7 +163,8 @@ redis.call('HSET', lk, 'revokedAt', ARGV[4])
 return 1
 `);
 
-// ARGV: P, userId, now. Revokes expired-but-unflushed logins too, as the SQL stores do; prunes logins Redis expired.
+// ARGV: P, userId, now. Revokes expired-but-unflushed logins the index still holds too, as the SQL stores do
+// (those expired before its last write are already out of it, and have no usable token); prunes logins Redis expired.
 const REVOKE_ALL = luaScript(`
 local P = ARGV[1]
 local user = P..'jwt:user:'..ARGV[2]
@@ -201,7 +213,7 @@ if batch - n > 0 then
     local loginId = redis.call('HGET', k, 'loginId')
     redis.call('DEL', k)
     redis.call('ZREM', index, jti)
-    if loginId then redis.call('SREM', P..'jwt:family:'..loginId, jti) end
+    if loginId then redis.call('ZREM', P..'jwt:jtis:'..loginId, jti) end
     n = n + 1
   end
 end
@@ -230,6 +242,7 @@ export function redisJwtStore(client: RedisClient, options: RedisJwtStoreOptions
         CREATE_LOGIN,
         login.id, login.userId, login.created, login.client, login.expiresAt, msOf(login.expiresAt), lifetimeMs(login.created, login.expiresAt),
         first.jti, first.loginId, first.userId, first.createdAt, first.expiresAt, msOf(first.expiresAt), lifetimeMs(first.createdAt, first.expiresAt),
+        msOf(login.created),
       );
     },
     async rotate(jti, successor, now) {
@@ -237,7 +250,7 @@ export function redisJwtStore(client: RedisClient, options: RedisJwtStoreOptions
         ROTATE,
         jti, now, lifetimeMs(now, successor.expiresAt),
         successor.jti, successor.loginId, successor.userId, successor.createdAt, successor.expiresAt, msOf(successor.expiresAt),
-        lifetimeMs(successor.createdAt, successor.expiresAt),
+        lifetimeMs(successor.createdAt, successor.expiresAt), msOf(now),
       );
       if (typeof result !== 'string' || !SPEND_RESULTS.has(result)) throw new Error('redis jwt store: unexpected rotate reply');
       return result as JwtSpendResult;

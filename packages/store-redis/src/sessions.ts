@@ -1,5 +1,4 @@
 import { RedisStore } from 'connect-redis';
-import type { SessionData } from 'express-session';
 import type { SessionRecord, SessionStore, UserStore } from '@authbench/core';
 import { redisCall, type RedisClient } from './client.js';
 import { checkPrefix, deleteMatching, lifetimeMs, luaScript, msOf, runScript } from './scripts.js';
@@ -14,32 +13,49 @@ type StoredSession = Omit<SessionRecord, 'sid'>;
 
 /*
  * Key layout, under the prefix P:
- *   P sess:<sid>             string  the session, JSON, written and read by connect-redis's RedisStore
+ *   P sess:<sid>             string  the session, JSON, in connect-redis's format: read, listed and deleted by its RedisStore
  *   P sess-user:<userId>     zset    the user's sids scored by expiry (ms): what connect-redis lacks
  *   P sess-expiry            zset    every sid scored by expiry, for deleteExpired
  * A session's TTL is `expires - lastUsed`; an index's only grows, to its
- * longest-lived member's. Index members whose session has gone (Redis
- * expired it, or it now belongs to someone else) are pruned when read.
+ * longest-lived member's. A user's index drops the sids expired by the
+ * writer's now whenever it is written, so it stays bounded with no sweeper;
+ * members whose session has gone (destroyed, expired by Redis, or now
+ * someone else's) are pruned when read.
+ *
+ * A session is written with its index entries in one script: a session
+ * outside its user's index would survive logout-all and a password change.
  */
 
-// ARGV: P, sid, expiry ms, ttl ms, userId or '', the previous userId or ''.
-const INDEX = luaScript(`
-local P, sid = ARGV[1], ARGV[2]
-local expiry = P..'sess-expiry'
-redis.call('ZADD', expiry, ARGV[3], sid)
-extend(expiry, ARGV[4])
-if ARGV[6] ~= '' and ARGV[6] ~= ARGV[5] then redis.call('ZREM', P..'sess-user:'..ARGV[6], sid) end
-if ARGV[5] ~= '' then
-  local user = P..'sess-user:'..ARGV[5]
-  redis.call('ZADD', user, ARGV[3], sid)
-  extend(user, ARGV[4])
+// Shared Lua: a sid in the expiry index and its user's, each scored by the session's expiry (ms).
+const INDEX = `
+local function index(P, sid, userId, expMs, ttl, now)
+  local expiry = P..'sess-expiry'
+  redis.call('ZADD', expiry, expMs, sid)
+  extend(expiry, ttl)
+  if userId ~= '' then
+    local user = P..'sess-user:'..userId
+    redis.call('ZREMRANGEBYSCORE', user, '-inf', now)
+    redis.call('ZADD', user, expMs, sid)
+    extend(user, ttl)
+  end
 end
+`;
+
+// ARGV: P, sid, the session as connect-redis writes it (JSON), expiry ms, ttl ms, userId or '',
+// the previous userId or '', now (lastUsed) ms. Should the script stop halfway (Redis keeps what
+// a script wrote before an error), an index entry with no session behind it is harmless, a
+// session outside its user's index is not: so the index first, and the previous owner's last.
+const SET = luaScript(`${INDEX}
+local P, sid = ARGV[1], ARGV[2]
+index(P, sid, ARGV[6], ARGV[4], ARGV[5], ARGV[8])
+redis.call('SET', P..'sess:'..sid, ARGV[3], 'PX', ARGV[5])
+if ARGV[7] ~= '' and ARGV[7] ~= ARGV[6] then redis.call('ZREM', P..'sess-user:'..ARGV[7], sid) end
 return 1
 `);
 
-// ARGV: P, sid, expires, now, expiry ms, ttl ms. A read-modify-write in one step: a touch racing a
+// ARGV: P, sid, expires, now, expiry ms, ttl ms, now ms. A read-modify-write in one step: a touch racing a
 // logout must not write the destroyed session back (the SQL stores' UPDATE does not insert either).
-const TOUCH = luaScript(`
+const TOUCH = luaScript(`${INDEX}
 local P, sid = ARGV[1], ARGV[2]
 local key = P..'sess:'..sid
 local raw = redis.call('GET', key)
@@ -47,20 +63,14 @@ if not raw then return 0 end
 local s = cjson.decode(raw)
 s.expires = ARGV[3]
 s.lastUsed = ARGV[4]
+index(P, sid, type(s.userId) == 'number' and string.format('%d', s.userId) or '', ARGV[5], ARGV[6], ARGV[7])
 redis.call('SET', key, cjson.encode(s), 'PX', ARGV[6])
-local expiry = P..'sess-expiry'
-redis.call('ZADD', expiry, ARGV[5], sid)
-extend(expiry, ARGV[6])
-if type(s.userId) == 'number' then
-  local user = P..'sess-user:'..string.format('%d', s.userId)
-  redis.call('ZADD', user, ARGV[5], sid)
-  extend(user, ARGV[6])
-end
 return 1
 `);
 
-// ARGV: P, now (ISO), now ms, batch. A session whose stored expiry is later than its score was
-// rewritten and not yet re-indexed: it is dropped from the index, not deleted (its TTL still holds).
+// ARGV: P, now (ISO), now ms, batch. A session whose stored expiry is later than its score is not
+// expired (older versions wrote a session before indexing it): it is dropped from the index, not
+// deleted (its TTL still holds).
 // Counts index entries, including sessions Redis had already expired, so "less than batch" means done.
 const DELETE_EXPIRED = luaScript(`
 local P = ARGV[1]
@@ -85,16 +95,9 @@ const bySid = (a: SessionRecord, b: SessionRecord) => (a.sid < b.sid ? -1 : a.si
 export function redisSessionStore(client: RedisClient, users: UserStore, options: RedisSessionStoreOptions = {}): SessionStore {
   const P = checkPrefix(options.prefix ?? 'authbench:');
   const userKey = (userId: number) => `${P}sess-user:${userId}`;
-  // express-session's store, unchanged: it owns the session keys (GET, SET EX, DEL, SCAN for all/length/clear).
-  const connect = new RedisStore({
-    client,
-    prefix: `${P}sess:`,
-    // The record's own lifetime from its last write, whatever clock wrote it (in whole seconds: SET EX).
-    ttl: (sess: SessionData) => {
-      const stored = sess as unknown as StoredSession;
-      return Math.ceil(lifetimeMs(stored.lastUsed, stored.expires) / 1000);
-    },
-  });
+  // express-session's store, unchanged, for what it does alone: GET, DEL, and SCAN for all/length/clear.
+  // Writes are scripts (SET, TOUCH) that index the session in the same step.
+  const connect = new RedisStore({ client, prefix: `${P}sess:` });
   const read = async (sid: string): Promise<StoredSession | null> => ((await redisCall(() => connect.get(sid))) as StoredSession | null) ?? null;
   const toRecord = (sid: string, s: StoredSession): SessionRecord => ({
     sid,
@@ -150,13 +153,14 @@ export function redisSessionStore(client: RedisClient, users: UserStore, options
         client: record.client,
         lastUsed: record.lastUsed,
       };
-      await redisCall(() => connect.set(record.sid, stored as unknown as SessionData));
-      await runScript(client, INDEX, [
-        P, record.sid, msOf(record.expires), lifetimeMs(record.lastUsed, record.expires), record.userId ?? '', previous?.userId ?? '',
+      // The record's own lifetime from its last write, whatever clock wrote it; JSON as connect-redis writes it.
+      await runScript(client, SET, [
+        P, record.sid, JSON.stringify(stored), msOf(record.expires), lifetimeMs(record.lastUsed, record.expires),
+        record.userId ?? '', previous?.userId ?? '', msOf(record.lastUsed),
       ]);
     },
     async touch(sid, expires, now) {
-      await runScript(client, TOUCH, [P, sid, expires, now, msOf(expires), lifetimeMs(now, expires)]);
+      await runScript(client, TOUCH, [P, sid, expires, now, msOf(expires), lifetimeMs(now, expires), msOf(now)]);
     },
     destroy,
     async listByUser(userId, now) {

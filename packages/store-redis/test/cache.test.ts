@@ -74,6 +74,17 @@ afterAll(async () => {
 let counter = 0;
 const nextPrefix = () => `${KEY_ROOT}${counter++}:`;
 
+/**
+ * A prefix whose cache has held its data for long: its epoch is long past.
+ * A new one (or one whose Redis lost its data) fills nothing for the settle
+ * time, which the tests of hits would otherwise have to wait out.
+ */
+async function settledPrefix(): Promise<string> {
+  const prefix = nextPrefix();
+  await redisAdmin!.set(`${prefix}epoch`, '0');
+  return prefix;
+}
+
 async function freshDatabase(): Promise<PostgresStore> {
   const schema = `${RUN}_${schemas.length}`;
   schemas.push(schema);
@@ -133,7 +144,7 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
   /** Two app instances: one database, one Redis, two clients and two wrappers. */
   async function twoInstances(options: RedisCacheOptions = {}) {
     const store = await freshDatabase();
-    const prefix = nextPrefix();
+    const prefix = await settledPrefix();
     const inner = counted(store);
     const a = withRedisCache(inner.stores, await redis(), { prefix, fillWindowMs: WINDOW_MS, ...options });
     const b = withRedisCache(store, await redis(), { prefix, fillWindowMs: WINDOW_MS, ...options });
@@ -274,7 +285,7 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
 
     async function setup() {
       const store = await freshDatabase();
-      const prefix = nextPrefix();
+      const prefix = await settledPrefix();
       const held = holding(store);
       const a = withRedisCache(held.stores, await redis(), { prefix, fillWindowMs: WINDOW_MS });
       const b = withRedisCache(store, await redis(), { prefix, fillWindowMs: WINDOW_MS });
@@ -348,7 +359,7 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
 
     it('a read while the revocation is still writing to PostgreSQL answers from it and fills nothing', async () => {
       const store = await freshDatabase();
-      const prefix = nextPrefix();
+      const prefix = await settledPrefix();
       const reached = deferred();
       const release = deferred();
       const slow: TokenStore = {
@@ -377,10 +388,113 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
     });
   });
 
+  describe('Redis loses its data (a restart without persistence, a failover to an empty replica, a FLUSH)', () => {
+    /** The loss, for this test's keys only: the shared server is never flushed. */
+    async function loseData(prefix: string) {
+      for await (const keys of redisAdmin!.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) {
+        if (keys.length > 0) await redisAdmin!.del(keys);
+      }
+    }
+
+    it('a read that began before a revocation whose marks were lost does not fill', async () => {
+      const store = await freshDatabase();
+      const prefix = await settledPrefix();
+      let hold: { read: () => void; release: Promise<void> } | null = null;
+      const held: TokenStore = {
+        ...store.tokens,
+        findUserByKey: async (key) => {
+          const value = await store.tokens.findUserByKey(key);
+          const h = hold;
+          hold = null;
+          if (h) {
+            h.read();
+            await h.release;
+          }
+          return value;
+        },
+      };
+      const a = withRedisCache({ ...store, tokens: held }, await redis(), { prefix, fillWindowMs: WINDOW_MS });
+      const b = withRedisCache(store, await redis(), { prefix, fillWindowMs: WINDOW_MS });
+      const user = await b.users.create({ username: 'alice', email: '', passwordHash: 'x' });
+      await store.tokens.getOrCreate({ key: KEY_A, userId: user.id, created: NOW });
+
+      let release!: () => void;
+      const read = new Promise<void>((resolve) => {
+        hold = { read: resolve, release: new Promise<void>((r) => (release = r)) };
+      });
+      const pending = a.tokens.findUserByKey(KEY_A);
+      await read; // PostgreSQL answered "alice"; A has not filled yet
+      expect(await b.tokens.deleteByUser(user.id)).toBe(true);
+      await loseData(prefix); // the logout's marks go with everything else
+      release(); // A fills within its window, with nothing left in Redis to refuse it but the epoch
+      expect(await pending).toEqual(user);
+      expect(await get(`${prefix}token:${sha256(KEY_A)}`)).toBeNull();
+      expect(await a.tokens.findUserByKey(KEY_A)).toBeNull();
+      expect(Number(await get(`${prefix}epoch`))).toBeGreaterThan(0); // the refused fill set a new epoch
+    });
+
+    it('nothing is filled for the settle time after the loss (nor on first use), then the cache fills again', async () => {
+      const { store, prefix, reads, a, user } = await twoInstances();
+      await store.tokens.getOrCreate({ key: KEY_A, userId: user.id, created: NOW });
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(reads.token).toBe(1); // filled, then a hit
+
+      await loseData(prefix);
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(reads.token).toBe(3); // both from PostgreSQL
+      expect(await get(`${prefix}token:${sha256(KEY_A)}`)).toBeNull();
+
+      await sleep(SETTLE_MS + 200);
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(reads.token).toBe(4); // filled again, then a hit
+    });
+  });
+
+  describe('a user’s index of entries', () => {
+    it('holds only entries that have not expired, with the TTL of the longest-lived', async () => {
+      const { store, prefix, reads, a, user } = await twoInstances();
+      // Five knox tokens that expire in 2.5 s: each entry ends a second before, in 1.5 s at most.
+      const soon = new Date(Date.now() + 2500).toISOString();
+      const keys = ['short-000000001', 'short-000000002', 'short-000000003', 'short-000000004', 'short-000000005'];
+      for (const key of keys) {
+        await store.knoxTokens.create(knox(key, user, { expiry: soon }), unlimited);
+        expect(await a.knoxTokens.findByTokenKey(key)).toHaveLength(1);
+      }
+      const index = `${prefix}entries:${user.id}`;
+      expect((await redisAdmin!.zRange(index, 0, -1)).sort()).toEqual(keys.map((key) => `${prefix}knox:${key}`));
+      expect(reads.knox).toBe(5);
+
+      await sleep(1700);
+      await store.tokens.getOrCreate({ key: KEY_A, userId: user.id, created: NOW });
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user); // a fill: an entry of 60 s
+      expect(await redisAdmin!.zRange(index, 0, -1)).toEqual([`${prefix}token:${sha256(KEY_A)}`]);
+      expect(await redisAdmin!.pTTL(index)).toBeGreaterThan(59_000);
+      expect(await redisAdmin!.pTTL(index)).toBeLessThanOrEqual(60_000);
+    });
+
+    it('a revocation also drops the entries an older version listed in a plain set', async () => {
+      const { store, prefix, reads, a, b, user } = await twoInstances();
+      await store.tokens.getOrCreate({ key: KEY_A, userId: user.id, created: NOW });
+      // As versions before the sorted index left them: the entry, and the user's set naming it.
+      const entry = `${prefix}token:${sha256(KEY_A)}`;
+      await redisAdmin!.set(entry, JSON.stringify(user), { expiration: { type: 'PX', value: 60_000 } });
+      await redisAdmin!.sAdd(`${prefix}user:${user.id}`, entry);
+      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
+      expect(reads.token).toBe(0);
+
+      await b.users.setActive(user.id, false);
+      expect(await redisAdmin!.exists([entry, `${prefix}user:${user.id}`])).toBe(0);
+      expect((await a.tokens.findUserByKey(KEY_A))?.isActive).toBe(false);
+    });
+  });
+
   describe('Redis goes away', () => {
     async function cutSetup() {
       const store = await freshDatabase();
-      const prefix = nextPrefix();
+      const prefix = await settledPrefix();
       const target = new URL(REDIS_URL);
       const proxy = await startTcpProxy(Number(target.port || 6379), target.hostname);
       proxies.push(proxy);
@@ -476,12 +590,12 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
       for await (const keys of redisAdmin!.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) {
         for (const key of keys) {
           const type = await redisAdmin!.type(key);
-          const content = type === 'set' ? (await redisAdmin!.sMembers(key)).join('\n') : ((await redisAdmin!.get(key)) ?? '');
+          const content = type === 'zset' ? (await redisAdmin!.zRange(key, 0, -1)).join('\n') : ((await redisAdmin!.get(key)) ?? '');
           seen.push(`${key}\n${content}`);
         }
       }
       expect(seen.some((s) => s.includes('"alice"'))).toBe(true); // the entries are there
-      expect(seen.length).toBeGreaterThanOrEqual(4); // two token entries, a knox entry, a user set
+      expect(seen.length).toBeGreaterThanOrEqual(4); // two token entries, a knox entry, a user index
       for (const s of seen) {
         expect(s).not.toContain(KEY_A);
         expect(s).not.toContain(KEY_B);

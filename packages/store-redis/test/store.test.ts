@@ -133,7 +133,7 @@ describe.skipIf(unreachable !== null)('Redis', () => {
         await store.jwt.createLogin(login('L2', 7, T1), token('L2-1', 'L2', 7, T1));
         let keys = await ttls(store.prefix);
         expect(Object.keys(keys).sort()).toEqual([
-          'jwt:expiry:logins', 'jwt:expiry:tokens', 'jwt:family:L1', 'jwt:family:L2', 'jwt:login:L1', 'jwt:login:L2',
+          'jwt:expiry:logins', 'jwt:expiry:tokens', 'jwt:jtis:L1', 'jwt:jtis:L2', 'jwt:login:L1', 'jwt:login:L2',
           'jwt:out:L1-1', 'jwt:out:L2-1', 'jwt:user:7',
         ]);
         // A day from T0 to DAY1, an hour to T1; the indexes as long as their longest member.
@@ -193,6 +193,28 @@ describe.skipIf(unreachable !== null)('Redis', () => {
       }
     });
 
+    it('writes a session with its index in one script, the index first: a failed write leaves no session outside it', async () => {
+      const store = openSessions();
+      try {
+        const { id } = await store.users.create({ username: 'dave', email: '', passwordHash: 'x' });
+        const record = { sid: 's1', userId: id, data: '{}', expires: DAY1, created: T0, client: 'ua', lastUsed: T0 };
+        // A session written before its index entry would survive logout-all and a password change if the
+        // entry failed. Something not a sorted set where the user's index goes makes the entry fail:
+        await redis().set(`${store.prefix}sess-user:${id}`, 'not an index');
+        const error = await store.sessions.set(record).then(() => null, (reason: unknown) => reason);
+        expect((error as Error).message).toMatch(/^WRONGTYPE/);
+        expect(error).not.toBeInstanceOf(ServiceUnavailableError); // a fault of the data, not an outage
+        expect(await redis().exists(`${store.prefix}sess:s1`)).toBe(0);
+
+        await redis().del(`${store.prefix}sess-user:${id}`);
+        await store.sessions.set(record);
+        expect(await store.sessions.destroyByUser(id)).toBe(1);
+        expect(await store.sessions.get('s1', T1)).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+
     it('lists a user’s sessions only while they are theirs, pruning the index', async () => {
       const store = openSessions();
       try {
@@ -208,6 +230,61 @@ describe.skipIf(unreachable !== null)('Redis', () => {
         expect((await store.sessions.listByUser(2, T1)).map((s) => s.sid)).toEqual(['s2']);
       } finally {
         await store.close();
+      }
+    });
+  });
+
+  describe('bounded indexes, with no sweeper', () => {
+    const at = (hours: number) => new Date(Date.parse(T0) + hours * HOUR).toISOString();
+
+    it('a login refreshed for two days keeps only its live jtis, with the TTL of the newest', async () => {
+      const store = openJwt();
+      try {
+        // Refresh tokens of 90 minutes rotated every hour: at each rotation the one before last has expired.
+        await store.jwt.createLogin(login('L1', 1, at(1.5)), token('L1-0', 'L1', 1, at(1.5)));
+        for (let i = 1; i <= 48; i++) {
+          expect(await store.jwt.rotate(`L1-${i - 1}`, token(`L1-${i}`, 'L1', 1, at(i + 1.5), at(i)), at(i))).toBe('spent');
+        }
+        const jtis = `${store.prefix}jwt:jtis:L1`;
+        expect(await redis().zRangeWithScores(jtis, 0, -1)).toEqual([
+          { value: 'L1-47', score: Date.parse(at(48.5)) },
+          { value: 'L1-48', score: Date.parse(at(49.5)) },
+        ]);
+        expect(await redis().pTTL(jtis)).toBeGreaterThan(1.5 * HOUR - 60_000);
+        expect(await redis().pTTL(jtis)).toBeLessThanOrEqual(1.5 * HOUR);
+        expect((await store.jwt.listLogins(1, at(48))).map((l) => [l.id, l.expiresAt])).toEqual([['L1', at(49.5)]]);
+        // Deleting the login still takes every token it has along.
+        expect(await store.jwt.deleteUser(1)).toBe(1);
+        expect(await store.jwt.isRefreshUsable('L1-48')).toBe(false);
+        expect(await redis().exists([`${store.prefix}jwt:out:L1-48`, `${store.prefix}jwt:out:L1-47`, jtis])).toBe(0);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('a user’s logins and sessions index drops those that expired when it is next written', async () => {
+      const jwtStore = openJwt();
+      const sessionStore = openSessions();
+      try {
+        // A day of hour-long logins and sessions, half the sessions logged out, all run their course...
+        for (let i = 0; i < 24; i++) {
+          await jwtStore.jwt.createLogin({ ...login(`L${i}`, 1, at(i + 1)), created: at(i) }, token(`L${i}-1`, `L${i}`, 1, at(i + 1), at(i)));
+          const session = { sid: `s${i}`, userId: 1, data: '{}', expires: at(i + 1), created: at(i), client: 'ua', lastUsed: at(i) };
+          await sessionStore.sessions.set(session);
+          if (i % 2 === 0) await sessionStore.sessions.destroy(`s${i}`);
+        }
+        // ...then the next login and session: the indexes hold only what is live at 24:00.
+        await jwtStore.jwt.createLogin({ ...login('L24', 1, at(48)), created: at(24) }, token('L24-1', 'L24', 1, at(48), at(24)));
+        await sessionStore.sessions.set({ sid: 's24', userId: 1, data: '{}', expires: at(48), created: at(24), client: 'ua', lastUsed: at(24) });
+        expect(await redis().zRange(`${jwtStore.prefix}jwt:user:1`, 0, -1)).toEqual(['L24']);
+        expect(await redis().zRange(`${sessionStore.prefix}sess-user:1`, 0, -1)).toEqual(['s24']);
+        // A touch is a write too: at 48:30 the session it moves is all that is left.
+        await sessionStore.sessions.set({ sid: 's25', userId: 1, data: '{}', expires: at(48.5), created: at(24), client: 'ua', lastUsed: at(24) });
+        await sessionStore.sessions.touch('s24', at(72), at(48.5));
+        expect(await redis().zRange(`${sessionStore.prefix}sess-user:1`, 0, -1)).toEqual(['s24']);
+      } finally {
+        await jwtStore.close();
+        await sessionStore.close();
       }
     });
   });
@@ -277,6 +354,8 @@ describe.skipIf(unreachable !== null)('Redis', () => {
         await expect(jwtStore.jwt.rotate('L1-1', token('L1-2', 'L1', 1), T1)).rejects.toBeInstanceOf(ServiceUnavailableError);
         await expect(sessionStore.sessions.get('s1', T0)).rejects.toBeInstanceOf(ServiceUnavailableError);
         await expect(sessionStore.sessions.listByUser(1, T0)).rejects.toMatchObject({ status: 503 });
+        const session = { sid: 's1', userId: 1, data: '{}', expires: DAY1, created: T0, client: 'ua', lastUsed: T0 };
+        await expect(sessionStore.sessions.set(session)).rejects.toBeInstanceOf(ServiceUnavailableError);
 
         proxy.restore();
         const deadline = Date.now() + 5000;
