@@ -35,6 +35,12 @@ export interface LoginResult {
    * that change's revocation may have run before the credential existed.
    */
   withdraw(): Promise<void>;
+  /**
+   * For a credential stored only as the response ends (a session: express-
+   * session saves it then): resolves once it is stored, so the login route
+   * can look again, after the store write, for a change that came in between.
+   */
+  readonly stored?: Promise<void>;
 }
 
 /** One live login, as `GET /api/auth/sessions` lists it; never a secret. */

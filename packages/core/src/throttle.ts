@@ -144,7 +144,13 @@ export class LoginThrottle {
       admitted = true;
       return await run(async () => {
         const failedAt = this.#clock();
-        await Promise.all(limits.map(({ key, allowance }, i) => this.store.recordFailure(key, failedAt, this.#ttlSeconds(counts[i]!, allowance))));
+        // Every write finished (or failed) before the attempt counts as settled: one key's
+        // failure must not let waiters read the other's counter before its write lands.
+        const written = await Promise.allSettled(
+          limits.map(({ key, allowance }, i) => this.store.recordFailure(key, failedAt, this.#ttlSeconds(counts[i]!, allowance))),
+        );
+        const failed = written.find((w) => w.status === 'rejected');
+        if (failed) throw failed.reason;
       });
     } finally {
       limits.forEach(({ key }, i) => this.#leave(key, flights[i]!, admitted));

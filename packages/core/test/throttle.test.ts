@@ -147,6 +147,33 @@ describe('LoginThrottle', () => {
     expect(tally(results)).toEqual({ null: 5, '429 1': 5 });
   });
 
+  it("settles a failed attempt only once both its counters are written, even when one write fails", async () => {
+    const base = memoryStore();
+    let refused = 0;
+    // The address's write fails at once (five times), the username's lands a moment later.
+    const store: ThrottleStore = {
+      ...base,
+      async recordFailure(key, now, ttl) {
+        if (key === addressKey('192.0.2.1') && refused < 5) {
+          refused++;
+          throw new Error('the address counter could not be written');
+        }
+        if (key === usernameKey('alice')) await new Promise((r) => setTimeout(r, 30));
+        return base.recordFailure(key, now, ttl);
+      },
+    };
+    const throttle = new LoginThrottle({ store, clock: () => 0 });
+    let checks = 0;
+    const wrong = async () => {
+      checks++;
+      await pause();
+      return null;
+    };
+    const results = await Promise.all(Array.from({ length: 20 }, () => outcome(throttle.login('alice', '192.0.2.1', wrong))));
+    expect(checks).toBe(5);
+    expect(tally(results.map((r) => (r instanceof Error ? 'error' : r)))).toEqual({ error: 5, '429 1': 15 });
+  });
+
   it('lets 8 parallel correct logins all in, never more than the allowance running at once', async () => {
     const throttle = new LoginThrottle({ store: remote(memoryStore()), clock: () => 0 });
     let running = 0;

@@ -114,15 +114,24 @@ export function createAuthApp({ schemes, accounts, log, logger, throttle, trustP
         const result = await primary.login(verified.user, { req, client: clientOf(req) });
         // A password change (or deactivation) that landed since the check may have revoked
         // the user's credentials before this one existed: it must not outlive that change.
-        const withdrawIfStale = async () => {
-          if (await accounts.stillValid(verified)) return false;
+        let valid: boolean;
+        try {
+          valid = await accounts.stillValid(verified);
+        } catch (error) {
+          // Not known to stand (the read failed): what this login issued must not either.
+          await result.withdraw().catch(() => {});
+          throw error;
+        }
+        if (!valid) {
           await result.withdraw();
-          return true;
-        };
-        if (await withdrawIfStale()) throw byBasic ? basicFailure('Invalid username/password.') : bodyLoginFailure();
-        // express-session stores a session as the response ends, after that check:
-        // look once more when it is stored, so a change in between still ends it.
-        res.once('finish', () => void withdrawIfStale().catch((error: unknown) => report(error, requestIdOf(res))));
+          throw byBasic ? basicFailure('Invalid username/password.') : bodyLoginFailure();
+        }
+        // A session is stored as the response ends, after that check: look once more then.
+        void result.stored
+          ?.then(async () => {
+            if (!(await accounts.stillValid(verified))) await result.withdraw();
+          })
+          .catch((error: unknown) => report(error, requestIdOf(res)));
         res.set(NO_STORE).set(result.headers ?? {}).status(200).json(result.body);
       },
     ],

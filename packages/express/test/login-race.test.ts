@@ -1,5 +1,6 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Accounts, type AuthScheme } from '@authbench/core';
+import { Accounts, ServiceUnavailableError, type AuthScheme } from '@authbench/core';
 import { jwtScheme } from '@authbench/scheme-jwt';
 import { knoxScheme } from '@authbench/scheme-knox';
 import { sessionScheme } from '@authbench/scheme-session';
@@ -48,6 +49,22 @@ function heldLogin(send: () => Promise<Reply>): { reply: Promise<Reply>; checked
   return { reply: send(), checked: checkedOnce, release };
 }
 
+/**
+ * The owner logs in with a session now; the next login's last look (`stillValid`) passes, and
+ * then, before that login answers, the owner changes the password with that session.
+ */
+async function ownerChangesPasswordAfterTheLastLook(): Promise<void> {
+  const owner = await login({ username: 'alice', password: STRONG_PASSWORD });
+  const cookies = owner.headers.getSetCookie().map((c) => c.split(';', 1)[0]!);
+  const csrf = cookies.find((c) => c.startsWith('csrftoken='))!.slice('csrftoken='.length);
+  const original = Accounts.prototype.stillValid;
+  vi.spyOn(Accounts.prototype, 'stillValid').mockImplementationOnce(async function (this: Accounts, verified) {
+    const valid = await original.call(this, verified);
+    expect((await changePassword({ cookie: cookies.join('; '), 'x-csrftoken': csrf })).status).toBe(200);
+    return valid;
+  });
+}
+
 async function setUp(makeSchemes: (store: SqliteStore) => AuthScheme[]): Promise<void> {
   app = await startApp(makeSchemes);
   expect((await register(app, 'alice')).status).toBe(201);
@@ -80,6 +97,23 @@ describe('a login in flight across a password change is refused, and issues noth
     const refused = await thief.reply;
     expect([refused.status, refused.body]).toEqual([400, BAD_LOGIN]);
     expect(await app!.store.tokens.findByUser(1)).toBeNull();
+  });
+
+  it("token: a stale login's withdrawal leaves alone a token the owner has had issued since", async () => {
+    await setUp((store) => [tokenScheme({ tokens: store.tokens })]);
+    let ownersNew = '';
+    // The thief's login created the user's token; before its last look, the owner logs in
+    // (and gets that same token), then changes the password, which replaces it.
+    const original = Accounts.prototype.stillValid;
+    vi.spyOn(Accounts.prototype, 'stillValid').mockImplementationOnce(async function (this: Accounts, verified) {
+      const owner = ((await login({ username: 'alice', password: STRONG_PASSWORD })).body as { token: string }).token;
+      ownersNew = ((await changePassword({ authorization: `Token ${owner}` })).body as { token: string }).token;
+      return original.call(this, verified);
+    });
+    const refused = await login({ username: 'alice', password: STRONG_PASSWORD });
+    expect([refused.status, refused.body]).toEqual([400, BAD_LOGIN]);
+    expect(ownersNew).toMatch(/^[0-9a-f]{40}$/);
+    expect((await call(app!, 'GET', '/api/me', { headers: { authorization: `Token ${ownersNew}` } })).status).toBe(200);
   });
 
   it("knox: the thief gets no token, and the user's only live token is the owner's", async () => {
@@ -138,25 +172,68 @@ describe('a login in flight across a password change is refused, and issues noth
 
   it("session: a change that lands after the login's check, as its session is being stored, still ends that session", async () => {
     await setUp((store) => [sessionScheme({ sessions: store.sessions, secrets: [SESSION_SECRET] })]);
-    const owner = await login({ username: 'alice', password: STRONG_PASSWORD });
-    const cookies = owner.headers.getSetCookie().map((c) => c.split(';', 1)[0]!);
-    const csrf = cookies.find((c) => c.startsWith('csrftoken='))!.slice('csrftoken='.length);
     // The change lands after the thief's login made its last check, before its response is sent.
-    const original = Accounts.prototype.stillValid;
-    vi.spyOn(Accounts.prototype, 'stillValid').mockImplementationOnce(async function (this: Accounts, verified) {
-      const valid = await original.call(this, verified);
-      expect((await changePassword({ cookie: cookies.join('; '), 'x-csrftoken': csrf })).status).toBe(200);
-      return valid;
-    });
+    await ownerChangesPasswordAfterTheLastLook();
     const thief = await login({ username: 'alice', password: STRONG_PASSWORD });
     expect(thief.status).toBe(200);
     const stolen = thief.headers.getSetCookie().map((c) => c.split(';', 1)[0]!).join('; ');
-    // The last look runs as the response finishes, beside the client reading it: give it a moment.
+    // The look after the store write runs beside the client reading the response: give it a moment.
     for (let waited = 0; waited < 2000 && (await app!.store.sessions.listByUser(1, NOW())).length > 1; waited += 10) {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(await app!.store.sessions.listByUser(1, NOW())).toHaveLength(1);
     expect((await call(app!, 'GET', '/api/me', { headers: { cookie: stolen } })).status).toBe(403);
+  });
+
+  it('session: a client that hangs up as the headers arrive, before the session is stored, gets no session that outlives the change', async () => {
+    let writing: Promise<void> = Promise.resolve();
+    await setUp((store) => {
+      // A slow store write: the session is stored well after the headers (and its cookie) went out.
+      const set = store.sessions.set.bind(store.sessions);
+      store.sessions.set = (record) =>
+        (writing = (async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          await set(record);
+        })());
+      return [sessionScheme({ sessions: store.sessions, secrets: [SESSION_SECRET] })];
+    });
+    // The change lands after the thief's login made its last check, before its response is sent.
+    await ownerChangesPasswordAfterTheLastLook();
+    // The thief reads the headers and resets the connection: express-session still stores the session.
+    const body = JSON.stringify({ username: 'alice', password: STRONG_PASSWORD });
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(app!.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+        if (text.includes('\r\n\r\n')) {
+          socket.resetAndDestroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      socket.write(`POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+    const stolen = /^Set-Cookie: (sessionid=[^;]+)/im.exec(head)![1]!;
+    await writing; // the thief's session, stored after the change's revocation
+    // Then the look after the store write ends it.
+    for (let waited = 0; waited < 2000 && (await app!.store.sessions.listByUser(1, NOW())).length > 1; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await app!.store.sessions.listByUser(1, NOW())).toHaveLength(1);
+    expect((await call(app!, 'GET', '/api/me', { headers: { cookie: stolen } })).status).toBe(403);
+  });
+
+  it.each(['knox', 'session'] as const)('%s: when the last look cannot be made (the database is away), the login is a 503 and leaves nothing', async (name) => {
+    await setUp((store) =>
+      name === 'knox' ? [knoxScheme({ knoxTokens: store.knoxTokens })] : [sessionScheme({ sessions: store.sessions, secrets: [SESSION_SECRET] })],
+    );
+    vi.spyOn(Accounts.prototype, 'stillValid').mockRejectedValueOnce(new ServiceUnavailableError('PostgreSQL'));
+    const reply = await login({ username: 'alice', password: STRONG_PASSWORD });
+    expect(reply.status).toBe(503);
+    expect(reply.headers.getSetCookie().filter((c) => c.startsWith('sessionid='))).toEqual([]);
+    expect(await app!.store.knoxTokens.listLive(1, NOW())).toEqual([]);
+    expect(await app!.store.sessions.listByUser(1, NOW())).toEqual([]);
   });
 
   it('a login held across nothing still succeeds: the check after issuing is not a refusal by itself', async () => {

@@ -32,6 +32,27 @@ const CSRF_COOKIE_AGE = 31_449_600; // Django's: 52 weeks
 
 type SessionRequest = AuthRequest & { session?: session.Session & Partial<session.SessionData>; sessionID?: string };
 
+/**
+ * Resolves once express-session has stored `sess`, which it does as the
+ * response ends, whether or not the client is still there: it calls the
+ * session's own `save`, wrapped here to tell when the store write is done.
+ */
+function storedBySave(sess: session.Session): Promise<void> {
+  const save = sess.save.bind(sess);
+  return new Promise((resolve) => {
+    // Not enumerable, as express-session's own: the session's data and hash stay as they were.
+    Object.defineProperty(sess, 'save', {
+      configurable: true,
+      writable: true,
+      value: (callback?: (error?: unknown) => void) =>
+        save((error?: unknown) => {
+          if (!error) resolve();
+          callback?.(error);
+        }),
+    });
+  });
+}
+
 const csrfError = (reason: string) => new ApiError(403, { detail: `CSRF Failed: ${reason}` }, 'permission_denied');
 
 /** The Authorization schemes a browser sends on its own (cached), which a cross-site form can ride on. */
@@ -136,6 +157,7 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
         headers: { 'Set-Cookie': [csrfCookie(req, secret)] },
         // Destroyed before the response, express-session neither stores it nor sets its cookie.
         withdraw: () => call((done) => req.session!.destroy(done)),
+        stored: storedBySave(req.session),
       };
     },
 

@@ -55,9 +55,10 @@ export function tokenScheme(options: TokenSchemeOptions): AuthScheme {
       const { token, created } = await getOrCreate(user);
       return {
         body: { token: token.key },
-        // Only a token this login created: one it found belongs to someone who logged in before.
+        // Only a token this login created (one it found is someone else's login too), and only
+        // while it is still the user's: the owner may have replaced it since.
         withdraw: async () => {
-          if (created) await tokens.deleteByUser(user.id);
+          if (created && (await tokens.findByUser(user.id))?.key === token.key) await tokens.deleteByUser(user.id);
         },
       };
     },
