@@ -185,7 +185,7 @@ export class LoginThrottle {
       }
       waitUntil ??= flights.map((f) => f.settled + f.running);
       // Judged on a read begun after those settled, and blocked still: by newer attempts.
-      if (flights.every((f, i) => !blocked[i] || before[i]! >= waitUntil![i]!)) throw throttled(1);
+      if (flights.every((_, i) => !blocked[i] || before[i]! >= waitUntil![i]!)) throw throttled(1);
       // Unless something settled during the read (then judge again at once), wait for the next settle.
       if (flights.every((f, i) => f.settled === before[i])) await Promise.race(flights.filter((_, i) => blocked[i]).map((f) => f.next));
     }

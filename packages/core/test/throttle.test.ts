@@ -46,9 +46,6 @@ function gate() {
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { open, opened };
 }
-const until = async (condition: () => boolean) => {
-  for (let waited = 0; !condition() && waited < 10_000; waited += 5) await new Promise((r) => setTimeout(r, 5));
-};
 /** 429 by its Retry-After, a ValidationError as 400, anything else as it resolved. */
 const outcome = (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(

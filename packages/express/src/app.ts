@@ -15,7 +15,6 @@ import {
   type FieldErrors,
   type Fields,
   type LoginThrottle,
-  type User,
   type VerifiedLogin,
 } from '@authbench/core';
 import { authenticate, requireAuth } from './authenticate.js';

@@ -6,7 +6,6 @@ import {
   USER_INACTIVE,
   type AuthScheme,
   type Caller,
-  type TokenRecord,
   type TokenStore,
   type User,
 } from '@authbench/core';
