@@ -83,6 +83,15 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect(await store.users.findLogin('nobody')).toBeNull();
       });
 
+      it('a lookup by a string holding NUL finds nothing (PostgreSQL cannot store one)', async () => {
+        await alice();
+        expect(await store.users.findByUsername('alice\0')).toBeNull();
+        expect(await store.users.findLogin('ali\0ce')).toBeNull();
+        expect(await store.tokens.findUserByKey(`${'a'.repeat(39)}\0`)).toBeNull();
+        expect(await store.knoxTokens.findByTokenKey('\0'.repeat(15))).toEqual([]);
+        expect(await store.knoxTokens.findByTokenKey(KNOX_KEY_1, 'ff\0')).toEqual([]);
+      });
+
       it('lists users in id order', async () => {
         await alice();
         await store.users.create({ username: 'bob', email: '', passwordHash: 'x' });
@@ -147,6 +156,16 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         const results = await Promise.all(keys.map((key) => store.tokens.getOrCreate({ key, userId: a.id, created: NOW })));
         expect(new Set(results.map((r) => r.token.key)).size).toBe(1);
         expect(results.filter((r) => r.created)).toHaveLength(1);
+      });
+
+      it('get-or-create racing delete-by-user never fails, and answers a token that was the user\u2019s', async () => {
+        const a = await alice();
+        for (let round = 0; round < 200; round++) {
+          const key = round.toString(16).padStart(4, '0').repeat(10);
+          const [result] = await Promise.all([store.tokens.getOrCreate({ key, userId: a.id, created: NOW }), store.tokens.deleteByUser(a.id)]);
+          expect(result.token.userId).toBe(a.id);
+          expect(result.token.key).toMatch(/^[0-9a-f]{40}$/);
+        }
       });
 
       it('replace swaps the key; the old one stops working', async () => {
