@@ -72,6 +72,13 @@ export class LoginThrottle {
   readonly #clock: () => number;
   /** By key: see #admit. */
   readonly #inFlight = new Map<string, InFlight>();
+  /**
+   * Failures this process could not write (the store refused the write but
+   * may still answer reads and resets, as Redis out of memory does), by key.
+   * They count with the stored ones until they expire: without them, every
+   * guess would get its password check while writes fail.
+   */
+  readonly #unwritten = new Map<string, ThrottleCounter & { expiresAt: number }>();
 
   constructor(options: LoginThrottleOptions) {
     const whole = (name: keyof typeof LOGIN_THROTTLE_DEFAULTS, min: number): number => {
@@ -93,7 +100,7 @@ export class LoginThrottle {
    */
   async check(username: string | null, address: string | undefined, now = this.#clock()): Promise<void> {
     const limits = this.#limits(username, address);
-    this.#assertOpen(limits, await this.store.get(limits.map((l) => l.key), now), now);
+    this.#assertOpen(limits, await this.#counters(limits, now), now);
   }
 
   /**
@@ -105,7 +112,10 @@ export class LoginThrottle {
     return this.#attempt(limits, async (recordFailure) => {
       const user = await verify();
       if (user === null) await recordFailure();
-      else await this.store.reset(limits[0]!.key);
+      else {
+        await this.store.reset(limits[0]!.key);
+        this.#unwritten.delete(limits[0]!.key);
+      }
       return user;
     });
   }
@@ -130,6 +140,7 @@ export class LoginThrottle {
   /** Deletes expired counters in small batches (the demo's sweep). */
   flushExpired(): Promise<number> {
     const now = this.#clock();
+    for (const [key, counter] of this.#unwritten) if (counter.expiresAt <= now) this.#unwritten.delete(key);
     return deleteInBatches((batch) => this.store.deleteExpired(now, batch));
   }
 
@@ -146,9 +157,11 @@ export class LoginThrottle {
         const failedAt = this.#clock();
         // Every write finished (or failed) before the attempt counts as settled: one key's
         // failure must not let waiters read the other's counter before its write lands.
-        const written = await Promise.allSettled(
-          limits.map(({ key, allowance }, i) => this.store.recordFailure(key, failedAt, this.#ttlSeconds(counts[i]!, allowance))),
-        );
+        const ttls = limits.map(({ allowance }, i) => this.#ttlSeconds(counts[i]!, allowance));
+        const written = await Promise.allSettled(limits.map(({ key }, i) => this.store.recordFailure(key, failedAt, ttls[i]!)));
+        written.forEach((w, i) => {
+          if (w.status === 'rejected') this.#keepUnwritten(limits[i]!.key, failedAt, ttls[i]!);
+        });
         const failed = written.find((w) => w.status === 'rejected');
         if (failed) throw failed.reason;
       });
@@ -173,7 +186,7 @@ export class LoginThrottle {
     for (;;) {
       const before = flights.map((f) => f.settled);
       const now = this.#clock();
-      const counters = await this.store.get(limits.map((l) => l.key), now);
+      const counters = await this.#counters(limits, now);
       this.#assertOpen(limits, counters, now);
       const failures = counters.map((c) => c?.failures ?? 0);
       // One that settled during the read may be missing from `counters`: still count it.
@@ -189,6 +202,24 @@ export class LoginThrottle {
       // Unless something settled during the read (then judge again at once), wait for the next settle.
       if (flights.every((f, i) => f.settled === before[i])) await Promise.race(flights.filter((_, i) => blocked[i]).map((f) => f.next));
     }
+  }
+
+  /** The stored counters, with the failures this process could not write added in. */
+  async #counters(limits: readonly Limit[], now: number): Promise<(ThrottleCounter | null)[]> {
+    const stored = await this.store.get(limits.map((l) => l.key), now);
+    if (this.#unwritten.size === 0) return stored;
+    return limits.map(({ key }, i) => {
+      const local = this.#unwritten.get(key);
+      if (!local || local.expiresAt <= now) return stored[i] ?? null;
+      const counter = stored[i];
+      return { failures: (counter?.failures ?? 0) + local.failures, lastFailure: Math.max(counter?.lastFailure ?? 0, local.lastFailure) };
+    });
+  }
+
+  #keepUnwritten(key: string, failedAt: number, ttlSeconds: number): void {
+    const old = this.#unwritten.get(key);
+    const failures = old && old.expiresAt > failedAt ? old.failures + 1 : 1;
+    this.#unwritten.set(key, { failures, lastFailure: failedAt, expiresAt: failedAt + ttlSeconds * 1000 });
   }
 
   #join(key: string): InFlight {

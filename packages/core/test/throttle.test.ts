@@ -171,6 +171,33 @@ describe('LoginThrottle', () => {
     expect(tally(results.map((r) => (r instanceof Error ? 'error' : r)))).toEqual({ error: 5, '429 1': 15 });
   });
 
+  it('counts in this process the failures the store could not write, so guesses stay throttled while writes fail', async () => {
+    let now = 0;
+    const base = memoryStore();
+    // Reads and resets work, writes are refused: Redis out of memory under noeviction.
+    const store: ThrottleStore = {
+      ...base,
+      async recordFailure() {
+        throw new Error('OOM command not allowed when used memory > maxmemory');
+      },
+    };
+    const throttle = new LoginThrottle({ store, clock: () => now });
+    let checks = 0;
+    const wrong = async () => {
+      checks++;
+      return null;
+    };
+    const results = [];
+    for (let i = 0; i < 10; i++) results.push(await outcome(throttle.login('alice', '192.0.2.1', wrong)));
+    expect(checks).toBe(5);
+    expect(results.slice(5)).toEqual(Array(5).fill('429 1'));
+    // Past the delay the right password gets in, and clears what was kept for the username.
+    now += 1000;
+    expect(await throttle.login('alice', '192.0.2.1', async () => 'alice')).toBe('alice');
+    expect(await outcome(throttle.login('alice', '192.0.2.1', wrong))).toBeInstanceOf(Error);
+    expect(checks).toBe(6);
+  });
+
   it('lets 8 parallel correct logins all in, never more than the allowance running at once', async () => {
     const throttle = new LoginThrottle({ store: remote(memoryStore()), clock: () => 0 });
     let running = 0;
