@@ -3,8 +3,7 @@ import { CONFIGS, TWO_INSTANCE_CONFIGS } from './configs.js';
 import { runLoad, type Headers, type LoadResult } from './load.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import type { Storage } from './storage.js';
-import { expectResponse, settle } from './suite.js';
-import type { Workspace } from './workspace.js';
+import { expectResponse, settle, type RunOptions } from './suite.js';
 
 /** One instance's share of a round. */
 export interface InstanceSample {
@@ -29,19 +28,10 @@ export interface InstancesResult {
   readonly pairs: readonly InstancesPair[];
 }
 
-export interface InstancesOptions {
-  readonly workspace: Workspace;
-  readonly pairs: number;
-  readonly seconds: number;
-  readonly warmupSeconds: number;
-  /** Split evenly across the two instances when both are loaded. */
-  readonly connections: number;
+/** `connections` is split evenly across the two instances when both are loaded. */
+export interface InstancesOptions extends RunOptions {
   /** The cores the app processes may use (a taskset list), or null when not pinned. */
   readonly cores: string | null;
-  readonly quietLimitCores: number | null;
-  readonly only: readonly string[];
-  readonly storages: readonly Storage[];
-  readonly progress: (line: string) => void;
 }
 
 const ROUTE = '/api/me';

@@ -48,13 +48,13 @@ export interface RunResult {
   readonly pairs: readonly Pair[];
 }
 
-export interface SuiteOptions {
+/** What every HTTP run takes: rounds, their length and load, and which configurations. */
+export interface RunOptions {
   readonly workspace: Workspace;
   readonly pairs: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly connections: number;
-  readonly serverCore: number | null;
   /** Wait for, and redo rounds disturbed by, other processes using more than this many cores; null skips the checks. */
   readonly quietLimitCores: number | null;
   /** Configuration names to run; all when empty. */
@@ -62,6 +62,10 @@ export interface SuiteOptions {
   /** The storages whose configurations run. */
   readonly storages: readonly Storage[];
   readonly progress: (line: string) => void;
+}
+
+export interface SuiteOptions extends RunOptions {
+  readonly serverCore: number | null;
 }
 
 const ROUTE = '/api/me';

@@ -399,6 +399,23 @@ describe('login CSRF under AUTH_SCHEME=token,session', () => {
   });
 });
 
+describe('a session cookie beside a token header, under AUTH_SCHEME=session,token', () => {
+  it('the session still gets its Origin check: the middleware let the request by for its token header', async () => {
+    const app = await startApp((store) => [session(store), tokenScheme({ tokens: store.tokens })]);
+    try {
+      await register(app, 'alice');
+      const { jar } = await browserLogin(app);
+      const withToken = { 'x-csrftoken': jar.csrf, authorization: 'Token 0123456789abcdef0123456789abcdef01234567' };
+      const foreign = await post(app, '/api/auth/logout', jar, { ...withToken, origin: 'https://evil.example' });
+      expect([foreign.status, foreign.body]).toEqual([403, { detail: 'CSRF Failed: Origin checking failed - https://evil.example does not match any trusted origins.' }]);
+      expect((await get(app, '/api/me', jar)).status).toBe(200);
+      expect((await post(app, '/api/auth/logout', jar, withToken)).status).toBe(204);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('sessionScheme options', () => {
   it('refuses a trusted origin without a scheme, as Django’s check 4_0.E001, naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'authbench-session-options-'));

@@ -48,9 +48,11 @@ const VALID = /^[a-zA-Z0-9]*$/;
  * @param secret the session's CSRF secret (undefined when it has none).
  */
 export function csrfFailure(req: IncomingMessage, secure: boolean, secret: string | undefined, trustedOrigins: readonly string[]): string | null {
-  const originProblem = originFailure(req, secure, trustedOrigins);
-  if (originProblem !== null) return originProblem;
+  return originFailure(req, secure, trustedOrigins) ?? tokenFailure(req, secret);
+}
 
+/** The token half of Django's check: the request's X-CSRFToken against the session's secret. */
+export function tokenFailure(req: IncomingMessage, secret: string | undefined): string | null {
   if (secret === undefined || secret.length !== SECRET_LENGTH) return 'CSRF cookie not set.';
   const token = req.headers['x-csrftoken'];
   if (typeof token !== 'string') return 'CSRF token missing.';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import session from 'express-session';
 import { ApiError, deleteInBatches, publicUser, type AuthRequest, type AuthScheme, type Caller, type SessionStore } from '@authbench/core';
-import { csrfFailure, isSafeMethod, newSecret, originFailure } from './csrf.js';
+import { isSafeMethod, newSecret, originFailure, tokenFailure } from './csrf.js';
 import { SessionStoreAdapter } from './store-adapter.js';
 
 export { maskSecret } from './csrf.js';
@@ -140,7 +140,9 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
       const user = req.session?.user;
       if (!user || !user.isActive) return null; // DRF: an inactive user's session is anonymous
       if (!isSafeMethod(req.method)) {
-        const reason = csrfFailure(req, isHttps(req), req.session!.csrfSecret, trustedOrigins);
+        // The middleware checked the origin already, unless it let a script credential through.
+        const origin = carriesScriptCredential(req) ? originFailure(req, isHttps(req), trustedOrigins) : null;
+        const reason = origin ?? tokenFailure(req, req.session!.csrfSecret);
         if (reason) throw csrfError(reason);
       }
       return { user, scheme: 'session', credentialId: publicId(req.sessionID!) };

@@ -8,8 +8,10 @@ export type Queryable = Pick<Pool, 'query'> | PoolClient;
  * One parameterised statement. A name makes PostgreSQL parse and plan it
  * once per connection and reuse the plan: every statement here has one.
  * (On the pool, pg discards the connection of any failed statement.)
+ * One that binds a NUL matches nothing, and is answered without a query.
  */
 export async function rows<T extends QueryResultRow>(db: Queryable, name: string, text: string, values: unknown[]): Promise<T[]> {
+  if (bindsNul(values)) return [];
   try {
     return (await db.query<T>({ name, text, values })).rows;
   } catch (error) {
@@ -18,6 +20,7 @@ export async function rows<T extends QueryResultRow>(db: Queryable, name: string
 }
 
 export async function count(db: Queryable, name: string, text: string, values: unknown[]): Promise<number> {
+  if (bindsNul(values)) return 0;
   try {
     return (await db.query({ name, text, values })).rowCount ?? 0;
   } catch (error) {
@@ -119,10 +122,11 @@ function unavailableOr(error: unknown): unknown {
 
 /**
  * PostgreSQL text cannot hold NUL (a statement binding one fails with 22021),
- * so no stored value contains one: a lookup by such a string finds nothing,
- * and is answered without a query.
+ * so no stored value contains one: a lookup, update or delete by such a
+ * string matches nothing. (The one insert of client text, users.create,
+ * refuses it before it gets here.)
  */
-export const hasNul = (...values: readonly (string | null)[]): boolean => values.some((value) => value?.includes('\0'));
+export const bindsNul = (values: readonly unknown[]): boolean => values.some((value) => typeof value === 'string' && value.includes('\0'));
 
 /** timestamptz arrives as a Date; the interfaces speak ISO-8601 strings. */
 export const iso = (value: Date | null): string | null => (value === null ? null : value.toISOString());

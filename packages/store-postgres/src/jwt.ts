@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { JwtLoginRecord, JwtOutstandingRecord, JwtSpendResult, JwtStore } from '@authbench/core';
-import { count, hasNul, iso, isoOf, rows, transaction, type Queryable } from './db.js';
+import { bindsNul, count, iso, isoOf, rows, transaction, type Queryable } from './db.js';
 
 interface LoginRow {
   id: string;
@@ -35,7 +35,6 @@ const INSERT_OUTSTANDING = 'INSERT INTO jwt_outstanding (jti, login_id, user_id,
 
 // Through `rows`, so a server that does not answer is a 503 here too (verify, the revocation check).
 async function tokenState(db: Queryable, jti: string, lock = false): Promise<TokenState | undefined> {
-  if (hasNul(jti)) return undefined;
   const [state] = lock
     ? await rows<TokenState>(db, 'jwt_token_state_lock', `${TOKEN_STATE} FOR UPDATE OF o`, [jti])
     : await rows<TokenState>(db, 'jwt_token_state', TOKEN_STATE, [jti]);
@@ -46,7 +45,6 @@ const insertOutstanding = (client: PoolClient, t: JwtOutstandingRecord) =>
 
 export function postgresJwtStore(pool: Pool): JwtStore {
   const loginRevokedAt = async (loginId: string) => {
-    if (hasNul(loginId)) return undefined;
     return (await rows<{ revoked_at: Date | null }>(pool, 'jwt_login_revoked_at', 'SELECT revoked_at FROM jwt_logins WHERE id = $1', [loginId]))[0];
   };
 
@@ -65,7 +63,7 @@ export function postgresJwtStore(pool: Pool): JwtStore {
     },
     // The token's row is locked: of two concurrent refreshes with one token, the second sees it spent.
     async rotate(jti, successor, now) {
-      if (hasNul(jti)) return 'revoked';
+      if (bindsNul([jti])) return 'revoked'; // no stored token can match: not worth a transaction
       return transaction(pool, async (client): Promise<JwtSpendResult> => {
         const state = await tokenState(client, jti, true);
         if (!state || state.revoked_at !== null) return 'revoked';
@@ -82,7 +80,6 @@ export function postgresJwtStore(pool: Pool): JwtStore {
       });
     },
     async blacklist(jti, now) {
-      if (hasNul(jti)) return false;
       return (await count(pool, 'jwt_blacklist', 'UPDATE jwt_outstanding SET blacklisted_at = coalesce(blacklisted_at, $1) WHERE jti = $2', [now, jti])) > 0;
     },
     async isRefreshUsable(jti) {
@@ -101,7 +98,6 @@ export function postgresJwtStore(pool: Pool): JwtStore {
       return row !== undefined && row.revoked_at === null;
     },
     async revokeLogin(userId, loginId, now) {
-      if (hasNul(loginId)) return false;
       return (
         (await count(pool, 'jwt_revoke_login', 'UPDATE jwt_logins SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL', [
           now,

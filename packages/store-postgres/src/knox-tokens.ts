@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { KnoxCandidate, KnoxTokenRecord, KnoxTokenStore } from '@authbench/core';
-import { count, hasNul, iso, isoOf, rows, transaction } from './db.js';
+import { count, iso, isoOf, rows, transaction } from './db.js';
 import { USER_COLUMNS, toUser, type UserRow } from './users.js';
 
 interface KnoxRow {
@@ -29,7 +29,6 @@ export function postgresKnoxTokenStore(pool: Pool): KnoxTokenStore {
   return {
     // The hot path: one probe of the (token_key, digest) primary key, one of the user's.
     async findByTokenKey(tokenKey, digest) {
-      if (hasNul(tokenKey, digest ?? null)) return [];
       const found =
         digest === undefined
           ? await rows<KnoxRow & UserRow>(
@@ -78,7 +77,6 @@ export function postgresKnoxTokenStore(pool: Pool): KnoxTokenStore {
       return live.map(toRecord);
     },
     async touch(userId, tokenKey, lastUsed, expiry) {
-      if (hasNul(tokenKey)) return;
       await count(pool, 'knox_touch', 'UPDATE knox_tokens SET last_used = $1, expiry = $2 WHERE user_id = $3 AND token_key = $4', [
         lastUsed,
         expiry,
@@ -87,7 +85,6 @@ export function postgresKnoxTokenStore(pool: Pool): KnoxTokenStore {
       ]);
     },
     async delete(userId, tokenKey) {
-      if (hasNul(tokenKey)) return false;
       return (await count(pool, 'knox_delete', 'DELETE FROM knox_tokens WHERE user_id = $1 AND token_key = $2', [userId, tokenKey])) > 0;
     },
     deleteAll: (userId) => count(pool, 'knox_delete_all', 'DELETE FROM knox_tokens WHERE user_id = $1', [userId]),

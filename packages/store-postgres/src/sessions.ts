@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { SessionRecord, SessionStore } from '@authbench/core';
-import { count, hasNul, isoOf, rows } from './db.js';
+import { count, isoOf, rows } from './db.js';
 import { toUser } from './users.js';
 
 interface SessionRow {
@@ -27,7 +27,6 @@ export function postgresSessionStore(pool: Pool): SessionStore {
   return {
     // The hot path: the session and its user in one read, a probe of each primary key.
     async get(sid, now) {
-      if (hasNul(sid)) return null;
       const [row] = await rows<SessionRow & { u_id: string | null; u_username: string; u_email: string; u_is_active: boolean; u_date_joined: Date }>(
         pool,
         'sessions_get',
@@ -54,11 +53,9 @@ export function postgresSessionStore(pool: Pool): SessionStore {
       );
     },
     async touch(sid, expires, now) {
-      if (hasNul(sid)) return;
       await count(pool, 'sessions_touch', 'UPDATE sessions SET expires = $1, last_used = $2 WHERE sid = $3', [expires, now, sid]);
     },
     async destroy(sid) {
-      if (hasNul(sid)) return;
       await count(pool, 'sessions_destroy', 'DELETE FROM sessions WHERE sid = $1', [sid]);
     },
     async listByUser(userId, now) {

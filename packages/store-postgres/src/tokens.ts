@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { TokenRecord, TokenStore } from '@authbench/core';
-import { count, hasNul, isoOf, rows, transaction } from './db.js';
+import { count, isoOf, rows, transaction } from './db.js';
 import { USER_COLUMNS, toUser, type UserRow } from './users.js';
 
 interface TokenRow {
@@ -16,7 +16,6 @@ export function postgresTokenStore(pool: Pool): TokenStore {
   return {
     // The hot path: one probe of the token's primary key, one of the user's.
     async findUserByKey(key) {
-      if (hasNul(key)) return null;
       const [row] = await rows<UserRow>(pool, 'tokens_user_by_key', `SELECT ${USER_COLUMNS} FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.key = $1`, [key]);
       return row ? toUser(row) : null;
     },

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { UsernameTakenError, ValidationError, validateEmail, validateUsername, type NewUser, type User, type UserStore } from '@authbench/core';
-import { count, hasNul, isoOf, rows } from './db.js';
+import { bindsNul, count, isoOf, rows } from './db.js';
 
 /** The columns every user-returning statement selects, in the shape `toUser` reads. */
 export const USER_COLUMNS = 'u.id, u.username, u.email, u.is_active, u.date_joined';
@@ -28,10 +28,10 @@ export function postgresUserStore(pool: Pool): UserStore {
     async create({ username, email, passwordHash }: NewUser) {
       // PostgreSQL cannot store a NUL (store-sqlite can). Registration's validators already refuse
       // one, so only a caller that skips them gets here: the same 400 they would have given.
-      if (hasNul(username, email)) {
+      if (bindsNul([username, email])) {
         throw new ValidationError({
-          ...(hasNul(username) && { username: validateUsername(username) }),
-          ...(hasNul(email) && { email: validateEmail(email) }),
+          ...(bindsNul([username]) && { username: validateUsername(username) }),
+          ...(bindsNul([email]) && { email: validateEmail(email) }),
         });
       }
       try {
@@ -47,11 +47,9 @@ export function postgresUserStore(pool: Pool): UserStore {
     },
     findById: (id) => one('users_by_id', `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`, [id]),
     async findByUsername(username) {
-      if (hasNul(username)) return null;
       return one('users_by_username', `SELECT ${USER_COLUMNS} FROM users u WHERE u.username = $1`, [username]);
     },
     async findLogin(username) {
-      if (hasNul(username)) return null;
       const [row] = await rows<UserRow & { password: string }>(
         pool,
         'users_login',

@@ -43,46 +43,27 @@ local function unmark(k, id, settleMs)
     redis.call('SET', k, '!' .. rest, 'PX', math.max(settleMs, redis.call('PTTL', k)))
   end
 end
--- Drops every cached entry listed in a user's index (not the marks of other writers), and the
--- index. legacy is where versions before the sorted index listed them (a plain set, gone within
--- ttlSeconds of the upgrade): still read, so a revocation reaches what they cached.
-local function dropUser(index, legacy)
-  local entries = redis.call('ZRANGE', index, 0, -1)
-  if redis.call('TYPE', legacy).ok == 'set' then
-    for _, m in ipairs(redis.call('SMEMBERS', legacy)) do table.insert(entries, m) end
-  end
-  for _, m in ipairs(entries) do
+-- Drops every cached entry listed in a user's index (not the marks of other writers), and the index.
+local function dropUser(index)
+  for _, m in ipairs(redis.call('ZRANGE', index, 0, -1)) do
     if not isMark(redis.call('GET', m)) then redis.call('DEL', m) end
   end
-  redis.call('DEL', index, legacy)
+  redis.call('DEL', index)
 end
 `;
 
 /**
- * Before a change. KEYS: n triples (user hold, user index, legacy user set),
- * then entry keys. ARGV: n, writer id, hold ms.
+ * Applies `step` (mark or unmark) to every target and drops the users'
+ * entries. KEYS: n pairs (user hold, user index), then entry keys. ARGV: n,
+ * writer id, ms (the hold for mark, the settle time for unmark).
  */
-const MARK = `
-local n, id, hold = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-for i = 1, 3 * n, 3 do
-  mark(KEYS[i], id, hold)
-  dropUser(KEYS[i + 1], KEYS[i + 2])
+const change = (step: 'mark' | 'unmark') => `
+local n, id, ms = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+for i = 1, 2 * n, 2 do
+  ${step}(KEYS[i], id, ms)
+  dropUser(KEYS[i + 1])
 end
-for i = 3 * n + 1, #KEYS do mark(KEYS[i], id, hold) end
-return 1
-`;
-
-/**
- * After a change, committed or failed. Same KEYS; ARGV: n, writer id, settle ms.
- * Dropping the user's entries again catches any fill that landed if the hold lapsed.
- */
-const UNMARK = `
-local n, id, settle = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-for i = 1, 3 * n, 3 do
-  unmark(KEYS[i], id, settle)
-  dropUser(KEYS[i + 1], KEYS[i + 2])
-end
-for i = 3 * n + 1, #KEYS do unmark(KEYS[i], id, settle) end
+for i = 2 * n + 1, #KEYS do ${step}(KEYS[i], id, ms) end
 return 1
 `;
 
@@ -126,6 +107,8 @@ end
 return 1
 `;
 
-export const MARK_SCRIPT = luaScript(HELPERS + MARK);
-export const UNMARK_SCRIPT = luaScript(HELPERS + UNMARK);
+/** Before a change. */
+export const MARK_SCRIPT = luaScript(HELPERS + change('mark'));
+/** After a change, committed or failed; dropping the users' entries again catches a fill that landed if the hold lapsed. */
+export const UNMARK_SCRIPT = luaScript(HELPERS + change('unmark'));
 export const FILL_SCRIPT = luaScript(HELPERS + FILL);

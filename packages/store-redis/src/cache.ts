@@ -43,7 +43,6 @@ export interface CachedStores {
  *   P entries:<id>               zset    the entry keys that hold this user, scored by their expiry (ms, Redis's clock)
  *   P hold:<id>                  string  a mark while the user's data changes (see cache-scripts.ts)
  *   P epoch                      string  when this Redis began to hold the cache (ms), no TTL (see FILL)
- *   P user:<id>                  set     where older versions listed a user's entries: only ever dropped
  * A DRF key is the credential itself, so only its SHA-256 is ever in Redis;
  * knox keys are non-secret indexes and knox records hold only digests.
  */
@@ -104,9 +103,8 @@ export function withRedisCache(
   const tokenEntry = (key: string) => `${prefix}token:${hash('sha256', key, 'hex')}`;
   const knoxEntry = (tokenKey: string) => `${prefix}knox:${tokenKey}`;
   const epochKey = `${prefix}epoch`;
-  // What a fill checks and writes for a user; what a revocation marks and drops (with the legacy set).
-  const fillKeys = (id: number) => [`${prefix}hold:${id}`, `${prefix}entries:${id}`];
-  const userKeys = (id: number) => [...fillKeys(id), `${prefix}user:${id}`];
+  // What a fill checks and writes for a user; what a revocation marks and drops.
+  const userKeys = (id: number) => [`${prefix}hold:${id}`, `${prefix}entries:${id}`];
 
   // A request waits at most timeoutMs for Redis, then goes on without the cache (or fails closed).
   const within = <T>(operation: () => Promise<T>) => redisCall(operation, timeoutMs);
@@ -143,7 +141,7 @@ export function withRedisCache(
     if (performance.now() - began > windowMs) return value;
     const fill = plan(value);
     if (fill === null) return value;
-    const keys = [entry, epochKey, ...fill.users.flatMap(fillKeys)];
+    const keys = [entry, epochKey, ...fill.users.flatMap(userKeys)];
     try {
       await run(FILL_SCRIPT, keys, [fill.value, fill.ttlMs, start, windowMs, settleMs]);
     } catch (error) {

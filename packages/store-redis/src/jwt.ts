@@ -33,8 +33,7 @@ export interface RedisJwtStore extends JwtStore {
  * before the writer's now) whenever they are written, and live as long as
  * their longest-lived member: a login refreshed for months, or a user who logs
  * in every day, keeps them bounded with no sweeper (the expiry indexes are the
- * sweep's own). Older versions kept a login's jtis in a plain set,
- * P jwt:family:<id>; it is no longer read, and expires with its login.
+ * sweep's own).
  */
 
 // Shared Lua: the token's state joined with its login's (the SQL stores' JOIN), and inserting a token.

@@ -69,8 +69,7 @@ return 1
 `);
 
 // ARGV: P, now (ISO), now ms, batch. A session whose stored expiry is later than its score is not
-// expired (older versions wrote a session before indexing it): it is dropped from the index, not
-// deleted (its TTL still holds).
+// expired (its index entry is stale): it is dropped from the index, not deleted (its TTL still holds).
 // Counts index entries, including sessions Redis had already expired, so "less than batch" means done.
 const DELETE_EXPIRED = luaScript(`
 local P = ARGV[1]

@@ -474,21 +474,6 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
       expect(await redisAdmin!.pTTL(index)).toBeGreaterThan(59_000);
       expect(await redisAdmin!.pTTL(index)).toBeLessThanOrEqual(60_000);
     });
-
-    it('a revocation also drops the entries an older version listed in a plain set', async () => {
-      const { store, prefix, reads, a, b, user } = await twoInstances();
-      await store.tokens.getOrCreate({ key: KEY_A, userId: user.id, created: NOW });
-      // As versions before the sorted index left them: the entry, and the user's set naming it.
-      const entry = `${prefix}token:${sha256(KEY_A)}`;
-      await redisAdmin!.set(entry, JSON.stringify(user), { expiration: { type: 'PX', value: 60_000 } });
-      await redisAdmin!.sAdd(`${prefix}user:${user.id}`, entry);
-      expect(await a.tokens.findUserByKey(KEY_A)).toEqual(user);
-      expect(reads.token).toBe(0);
-
-      await b.users.setActive(user.id, false);
-      expect(await redisAdmin!.exists([entry, `${prefix}user:${user.id}`])).toBe(0);
-      expect((await a.tokens.findUserByKey(KEY_A))?.isActive).toBe(false);
-    });
   });
 
   describe('Redis goes away', () => {
