@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Adds up the JSON reports every package's vitest run wrote (see vitest.shared.ts)
-// and prints one closing line for the whole monorepo: "N passed, N failed".
+// and the example app's (test-results/example.json), and prints one closing
+// line for the whole monorepo: "N passed, N failed".
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -21,6 +22,13 @@ for (const pattern of workspaces) {
     failed += numFailedTests;
     skipped += numPendingTests + numTodoTests;
   }
+}
+// The example app's tests, run from the packed packages by scripts/test-example.mjs.
+const example = join(root, 'test-results', 'example.json');
+if (existsSync(example)) {
+  const counts = JSON.parse(readFileSync(example, 'utf8'));
+  passed += counts.passed;
+  failed += counts.failed;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

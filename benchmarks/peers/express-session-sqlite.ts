@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import express from 'express';
 import session from 'express-session';
 import makeSqliteStore from 'better-sqlite3-session-store';
-import { verifyPassword } from '@authbench/core';
+import { verifyPassword } from '@authbench/accounts';
 import { peerSetup, type PublicUser } from './common.js';
 
 const secret = process.env['SESSION_SECRET'];

@@ -10,40 +10,66 @@
  * Options: --pairs N, --seconds S, --connections N, --users N (HTTP),
  * --credentials 1000,100000 (in-process sizes), --only NAME (repeatable),
  * --storage sqlite,postgres,redis|all, --database-url URL, --redis-url URL,
- * --skip-http, --skip-two-instances, --skip-in-process, --out DIR.
+ * --skip-http, --skip-two-instances, --skip-in-process, --out DIR,
+ * --instructions and --instruction-requests N (instructions per request under callgrind: opt-in, slow).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { readCommandLine, shownPath } from './args.js';
 import { cpus } from 'node:os';
 import { runTwoInstances, type InstancesResult } from './http/instances.js';
 import { DEFAULT_URLS, probePostgres, probeRedis, STORAGE_LABEL, STORAGES, type Storage } from './http/storage.js';
-import { runHttpSuite, selectConfigs, type RunResult } from './http/suite.js';
+import { CONFIGS } from './http/configs.js';
+import { callgrindMissing, countable, INSTRUCTION_CONFIGS, measureInstructions, summarizeInstructions, type InstructionSample } from './http/instructions.js';
+import { runHttpSuite, selectConfigs, unavailableConfigs, type RunResult } from './http/suite.js';
 import { createWorkspace } from './http/workspace.js';
 import { runInProcess, type InProcessSize, type LoginResult } from './in-process.js';
 import { describeMachine, pinCores } from './machine.js';
 import { markdown, summarize, summarizeInstances, svgChart, type Report } from './report.js';
 import { countSqlStatements } from './sql-counter.js';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    pairs: { type: 'string' },
-    seconds: { type: 'string' },
-    connections: { type: 'string', default: '50' },
-    users: { type: 'string' },
-    credentials: { type: 'string' },
-    only: { type: 'string', multiple: true, default: [] },
-    storage: { type: 'string', default: 'all' },
-    'database-url': { type: 'string', default: DEFAULT_URLS.postgres },
-    'redis-url': { type: 'string', default: DEFAULT_URLS.redis },
-    'skip-http': { type: 'boolean', default: false },
-    'skip-two-instances': { type: 'boolean', default: false },
-    'skip-in-process': { type: 'boolean', default: false },
-    out: { type: 'string' },
-  },
+const USAGE = `
+usage: npm run bench -- [options]
+
+  (no option)                 the full run (about 20 minutes); results in benchmarks/results/
+  --quick                     every configuration briefly, into a new temporary folder: checks the harness
+  --pairs N                   HTTP: paired rounds per configuration (default 5)
+  --seconds S                 HTTP: seconds per round (default 4)
+  --connections N             HTTP: autocannon connections (default 50)
+  --users N                   HTTP: users logged in for the load (default 1000)
+  --only NAME                 only configurations whose name contains NAME (repeatable)
+  --storage LIST              sqlite,postgres,redis or all (default all)
+  --database-url URL          PostgreSQL for the postgres variants
+  --redis-url URL             Redis for the redis variants
+  --credentials LIST          in-process: stored credentials per size (default 1000,100000,1000000)
+  --skip-http, --skip-two-instances, --skip-in-process
+  --instructions              also count instructions per request under valgrind's callgrind (repeatable
+                              whatever else the machine runs; about 12 minutes for the five schemes and the
+                              baseline, so not part of the full run unless asked; with --skip-http, only that)
+  --instruction-requests N    requests counted per server, after as many uncounted (default 2000; --quick 50)
+  --out DIR                   where latest.md, latest.json and chart.svg go
+  --help                      this text
+`;
+
+const values = readCommandLine('bench', USAGE, {
+  quick: { type: 'boolean', default: false },
+  pairs: { type: 'string' },
+  seconds: { type: 'string' },
+  connections: { type: 'string', default: '50' },
+  users: { type: 'string' },
+  credentials: { type: 'string' },
+  only: { type: 'string', multiple: true, default: [] },
+  storage: { type: 'string', default: 'all' },
+  'database-url': { type: 'string', default: DEFAULT_URLS.postgres },
+  'redis-url': { type: 'string', default: DEFAULT_URLS.redis },
+  'skip-http': { type: 'boolean', default: false },
+  'skip-two-instances': { type: 'boolean', default: false },
+  'skip-in-process': { type: 'boolean', default: false },
+  instructions: { type: 'boolean', default: false },
+  'instruction-requests': { type: 'string' },
+  out: { type: 'string' },
 });
 
 const quick = values.quick;
@@ -59,6 +85,7 @@ const pairs = number('pairs', values.pairs, quick ? 1 : 5, 1);
 const seconds = number('seconds', values.seconds, quick ? 0.25 : 4, 0.1);
 const connections = number('connections', values.connections, 50, 1);
 const users = number('users', values.users, quick ? 20 : 1000, 2);
+const instructionRequests = number('instruction-requests', values['instruction-requests'], quick ? 50 : 2000, 1);
 const sizes = (values.credentials ?? (quick ? '1000' : '1000,100000,1000000')).split(',').map((s) => number('credentials', s, 0, 10));
 
 const requested: readonly string[] = values.storage === 'all' ? STORAGES : values.storage.split(',').map((s) => s.trim());
@@ -71,7 +98,8 @@ for (const s of requested) {
 let storages = STORAGES.filter((s) => requested.includes(s));
 // A run without the SQLite configurations is not the full run: it must not replace the table and chart the docs show.
 const resultsDir = requested.includes('sqlite') ? '../../results/' : '../../results/storage/';
-const outDir = values.out ?? (quick ? join(tmpdir(), 'authbench-bench-quick') : fileURLToPath(new URL(resultsDir, import.meta.url)));
+// A quick run writes a folder of its own, so two runs at once never overwrite each other.
+const outDir = values.out ?? (quick ? mkdtempSync(join(tmpdir(), 'authbench-bench-quick-')) : fileURLToPath(new URL(resultsDir, import.meta.url)));
 
 const progress = (line: string) => {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
@@ -90,6 +118,26 @@ console.log(`${pinning.description}; NODE_ENV=production, built JavaScript`);
  * their variants are skipped with the reason printed.
  */
 const skipped: string[] = [];
+// Configurations that need something beyond Node (the Django peers): skipped, with one line saying what to install.
+const unavailable = values['skip-http'] ? [] : unavailableConfigs(values.only, storages);
+for (const requirement of new Set(unavailable.map((c) => c.requires!))) {
+  const why = `${unavailable.filter((c) => c.requires === requirement).map((c) => c.name).join(', ')}: ${requirement.missing}`;
+  console.log(`Skipped ${why}`);
+  skipped.push(why);
+}
+if (values.instructions) {
+  const missing = callgrindMissing();
+  if (missing) {
+    console.error(`bench: --instructions needs valgrind: ${missing}`);
+    process.exit(1);
+  }
+}
+// --instructions counts the five schemes of the issue, or the Node configurations on SQLite that --only names.
+const instructionConfigs = !values.instructions
+  ? []
+  : values.only.length
+    ? CONFIGS.filter((c) => values.only.includes(c.name) && countable(c))
+    : CONFIGS.filter((c) => INSTRUCTION_CONFIGS.includes(c.name));
 const wanted = !values['skip-http'] && (selectConfigs(values.only, storages).some((c) => c.storage !== 'sqlite'));
 if (wanted) {
   const databaseUrl = values['database-url'];
@@ -113,8 +161,10 @@ if (wanted) {
 
 let runs: RunResult[] = [];
 let instances: InstancesResult[] = [];
-if (!values['skip-http']) {
-  const remote = selectConfigs(values.only, storages).some((c) => c.storage !== 'sqlite');
+let instructionSamples: InstructionSample[] = [];
+let instructionSeconds = 0;
+if (!values['skip-http'] || values.instructions) {
+  const remote = !values['skip-http'] && selectConfigs(values.only, storages).some((c) => c.storage !== 'sqlite');
   const workspace = await createWorkspace(users, {
     postgres: remote ? values['database-url'] : undefined,
     redis: remote && storages.includes('redis') ? values['redis-url'] : undefined,
@@ -124,7 +174,7 @@ if (!values['skip-http']) {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    runs = await runHttpSuite({
+    if (!values['skip-http']) runs = await runHttpSuite({
       workspace,
       pairs,
       seconds,
@@ -136,6 +186,18 @@ if (!values['skip-http']) {
       storages,
       progress,
     });
+    if (values.instructions) {
+      const t0 = performance.now();
+      instructionSamples = await measureInstructions({
+        workspace,
+        configs: instructionConfigs,
+        requests: instructionRequests,
+        warmup: instructionRequests,
+        serverCore: pinning.serverCore,
+        progress,
+      });
+      instructionSeconds = (performance.now() - t0) / 1000;
+    }
     if (!values['skip-two-instances'] && remote) {
       // Two app processes can only share cores here: each may use all of them, as may PostgreSQL and
       // Redis, while the load generator stays where it is pinned. One instance gets the same cores.
@@ -195,6 +257,8 @@ const report: Report = {
   instances: summarizeInstances(instances),
   storages: values['skip-http'] ? [] : storages,
   skipped,
+  unavailable: unavailable.map((c) => c.name),
+  ...(instructionSamples.length ? { instructions: summarizeInstructions(instructionSamples, instructionSeconds)! } : {}),
   inProcess,
   login,
 };
@@ -203,6 +267,6 @@ const table = markdown(report);
 console.log(`\n${table}`);
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'latest.md'), `${table}\n![Server CPU added per request](chart.svg)\n`);
-writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify({ report, rounds: runs }, null, 2)}\n`);
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify({ report, rounds: runs, ...(instructionSamples.length ? { instructions: instructionSamples } : {}) }, null, 2)}\n`);
 writeFileSync(join(outDir, 'chart.svg'), svgChart(report));
-console.log(`Written: ${['latest.md', 'latest.json', 'chart.svg'].map((f) => relative(process.cwd(), join(outDir, f)) || f).join(', ')}`);
+console.log(`Written: ${['latest.md', 'latest.json', 'chart.svg'].map((f) => shownPath(join(outDir, f))).join(', ')}`);

@@ -1,5 +1,6 @@
 import type { InProcessSize, LoginResult } from './in-process.js';
 import type { InstancesResult } from './http/instances.js';
+import type { InstructionsSummary } from './http/instructions.js';
 import { STORAGE_LABEL, STORAGES, type Storage } from './http/storage.js';
 import type { RoundSample, RunResult } from './http/suite.js';
 import { median, pairedRatios, spread, type Spread } from './stats.js';
@@ -53,6 +54,10 @@ export interface Report {
   /** The storages whose configurations ran, and those left out of this run with why. */
   readonly storages?: readonly Storage[];
   readonly skipped?: readonly string[];
+  /** Configurations left out because what they require is not installed (their reason is in `skipped`). */
+  readonly unavailable?: readonly string[];
+  /** Instructions per request counted by callgrind (`--instructions`). */
+  readonly instructions?: InstructionsSummary;
   readonly inProcess: readonly InProcessSize[];
   readonly login: LoginResult | null;
 }
@@ -222,12 +227,18 @@ export function markdown(report: Report): string {
   const remoteRows = report.http.filter((r) => r.storage !== 'sqlite');
   if (sqliteRows.length) {
     lines.push('## HTTP: `GET /api/me` through the built app', '');
-    lines.push('| configuration | req/s | p50 ms | p99 ms | paired ratio (min–max) | auth µs/request | reads / writes per request |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|');
+    // With --instructions, the auth's own instructions per request beside req/s (the section below has the method).
+    const counted = report.instructions ? new Map(report.instructions.rows.map((r) => [r.name, r])) : null;
+    const instructionCell = (name: string) => {
+      const c = counted?.get(name === baselineName('sqlite') ? 'no auth (baseline)' : name);
+      return c ? ` ${c.kind === 'baseline' ? '0' : int(c.authPerRequest)} |` : ' |';
+    };
+    lines.push(`| configuration | req/s | p50 ms | p99 ms | paired ratio (min–max) | auth µs/request | reads / writes per request |${counted ? ' auth instructions/request |' : ''}`);
+    lines.push(`|---|---:|---:|---:|---:|---:|---:|${counted ? '---:|' : ''}`);
     for (const r of sqliteRows) {
       const auth = r.kind === 'baseline' ? '0' : fixed(r.authMicros, 1);
       lines.push(
-        `| ${r.name} | ${int(r.requestsPerSecond)} | ${fixed(r.p50, 0)} | ${fixed(r.p99, 0)} | ${times(r.ratio)} | ${auth} | ${perRequest(r.readsPerRequest)} / ${perRequest(r.writesPerRequest)} |`,
+        `| ${r.name} | ${int(r.requestsPerSecond)} | ${fixed(r.p50, 0)} | ${fixed(r.p99, 0)} | ${times(r.ratio)} | ${auth} | ${perRequest(r.readsPerRequest)} / ${perRequest(r.writesPerRequest)} |${counted ? instructionCell(r.name) : ''}`,
       );
     }
     const redone = sqliteRows.reduce((n, r) => n + r.redone, 0);
@@ -240,6 +251,9 @@ export function markdown(report: Report): string {
       ['jwt HS256, stateless', 'peer: express-jwt HS256'],
       ['jwt HS256, user check', 'peer: express-jwt HS256'],
       ['session', 'peer: express-session + SQLite store'],
+      ['token', 'peer: DRF TokenAuthentication'],
+      ['jwt HS256, user check', 'peer: simplejwt JWTAuthentication'],
+      ['session', 'peer: DRF SessionAuthentication'],
     ] as const;
     const compared = pairs.filter(([a, b]) => row(a) && row(b));
     if (compared.length) {
@@ -253,6 +267,7 @@ export function markdown(report: Report): string {
       lines.push('');
     }
   }
+  if (report.instructions) lines.push(...instructionsTable(report.instructions));
   if (remoteRows.length) lines.push(...remoteTable(remoteRows));
   if (report.instances?.length) lines.push(...instancesTable(report.instances));
   for (const reason of report.skipped ?? []) lines.push(`Skipped: ${reason}.`, '');
@@ -292,6 +307,24 @@ export function markdown(report: Report): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** Instructions per request (callgrind): each configuration's, the auth's own above the baseline's, and the ratio. */
+function instructionsTable(summary: InstructionsSummary): string[] {
+  const lines = ['## Instructions per request (callgrind)', ''];
+  lines.push(
+    `Instructions the server process executed (callgrind's Ir, every thread) over ${int(summary.requests)} requests sent one at a time on one connection, ` +
+      `after ${int(summary.warmup)} uncounted warm-up requests, ${int(summary.users)} users' credentials in user order; ` +
+      `the auth's own = the configuration's instructions per request minus the no-auth baseline's, counted the same way in the same run. ` +
+      `Repeatable for the same build and inputs whatever else the machine runs. This measure took ${int(summary.seconds)} s.`,
+    '',
+  );
+  lines.push('| configuration | instructions/request | auth instructions/request | × baseline |', '|---|---:|---:|---:|');
+  for (const r of summary.rows) {
+    lines.push(`| ${r.name} | ${int(r.perRequest)} | ${r.kind === 'baseline' ? '0' : int(r.authPerRequest)} | ${fixed(r.ratio, 2)}× |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 /** The PostgreSQL and Redis variants, each paired with a baseline on its own storage. */

@@ -15,6 +15,7 @@ import { APP_ENTRY, CONFIGS, mapConcurrently, type HttpConfig } from './http/con
 import type { Headers } from './http/load.js';
 import { startServer, type ServerProcess } from './http/server-process.js';
 import { createWorkspace, type Workspace } from './http/workspace.js';
+import type { UserId } from '@authbench/core';
 
 export const SOAK_SCHEMES = ['token', 'knox', 'jwt', 'session'] as const;
 export type SoakScheme = (typeof SOAK_SCHEMES)[number];
@@ -330,7 +331,7 @@ function expireSpecialGroup(w: Workspace, sql: string): void {
   const db = new Database(w.databasePath);
   try {
     db.pragma('busy_timeout = 5000');
-    const statement = db.prepare<[string, number]>(sql);
+    const statement = db.prepare<[string, UserId]>(sql);
     db.transaction(() => users.forEach((id) => statement.run(PAST, id)))();
   } finally {
     db.close();

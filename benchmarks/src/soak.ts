@@ -12,17 +12,25 @@
  * (repeatable), --connections N (default 50), --json FILE (the full report).
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { readCommandLine } from './args.js';
 import { describeMachine, pinCores } from './machine.js';
 import { formatFailures, formatLatency, formatMix, formatSummary, MEMORY_TOLERANCE, MIN_MEMORY_SECONDS, SOAK_SCHEMES, soakScheme, type SchemeSoak, type SoakScheme } from './soak-run.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '60' },
-    only: { type: 'string', multiple: true, default: [] },
-    connections: { type: 'string', default: '50' },
-    json: { type: 'string' },
-  },
+const USAGE = `
+usage: npm run soak -- [options]
+
+  --seconds N       per scheme (default 60; memory is judged from 20 s)
+  --only SCHEME     one scheme (repeatable)
+  --connections N   autocannon connections (default 50)
+  --json FILE       the full report as JSON
+  --help            this text
+`;
+
+const values = readCommandLine('soak', USAGE, {
+  seconds: { type: 'string', default: '60' },
+  only: { type: 'string', multiple: true, default: [] },
+  connections: { type: 'string', default: '50' },
+  json: { type: 'string' },
 });
 
 const fail = (message: string): never => {

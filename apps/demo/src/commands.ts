@@ -1,9 +1,8 @@
 import { createInterface } from 'node:readline';
 import { Writable, type Readable } from 'node:stream';
-import { ApiError, ConfigError, ValidationError, type Env } from '@authbench/core';
+import { ApiError, ConfigError, ValidationError, type Env, type UserId } from '@authbench/core';
 import { generateKey } from '@authbench/scheme-token';
-import { readConfig } from './config.js';
-import { buildAuthStack, type AuthStack } from './setup.js';
+import { openDemoAuth, type DemoAuth } from './setup.js';
 
 export interface CliIo {
   readonly env: Env;
@@ -23,11 +22,13 @@ commands:
   deactivate <username>                       refuse the user's logins, and revoke every
                                               credential of theirs
   activate <username>                         accept logins again (revoked credentials stay revoked)
-  deleteuser <username>                       delete the user and every credential of theirs
+  deleteuser <username> [--no-input]          delete the user and every credential of theirs,
+                                              after a confirmation (--no-input: none, for scripts)
   drf_create_token <username> [-r]            print the user's token, creating it if needed;
                                               -r replaces it with a new one
-  flushexpiredtokens                          delete the expired credentials of the configured
-                                              schemes (the server also does it every hour)
+  flushexpiredtokens                          delete expired knox tokens, jwt refresh records and
+                                              sessions, whatever AUTH_SCHEME says (the server also
+                                              does it every hour)
 
 Settings come from the same environment as the server (DATABASE_PATH, AUTH_SCHEME, ...).
 `;
@@ -42,11 +43,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  let stack: AuthStack | undefined;
+  let stack: DemoAuth | undefined;
   try {
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"`);
-    stack = await buildAuthStack(readConfig(io.env));
+    stack = await openDemoAuth(io.env);
     await run(args, stack, io);
     return 0;
   } catch (error) {
@@ -75,20 +76,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-type Command = (args: readonly string[], stack: AuthStack, io: CliIo) => Promise<void>;
+type Command = (args: readonly string[], stack: DemoAuth, io: CliIo) => Promise<void>;
 
 const COMMANDS: Record<string, Command> = {
   async createuser(args, { accounts }, io) {
     const { positional, options } = parseArgs(args, ['--email'], []);
     const username = only(positional, 'createuser takes one username');
+    // Said before the password is asked for, as Django's createsuperuser does.
+    if (await accounts.findByUsername(username)) throw new CommandError('Error: That username is already taken.');
     const password = await readPassword(io);
     const user = await accounts.register({ username, password, email: options.get('--email') ?? '' });
     io.stdout.write(`Created user ${user.username} (id ${user.id}).\n`);
   },
 
-  async listusers(args, { store }, io) {
+  async listusers(args, { stores }, io) {
     parseArgs(args, [], []);
-    const users = await store.users.list();
+    const users = await stores.users.list();
     const rows = [['id', 'username', 'email', 'active', 'joined'], ...users.map((u) => [
       String(u.id), u.username, u.email, u.isActive ? 'yes' : 'no', u.dateJoined,
     ])];
@@ -97,8 +100,9 @@ const COMMANDS: Record<string, Command> = {
   },
 
   async deactivate(args, stack, io) {
+    stack.assertRevocationReaches();
     const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'deactivate takes one username'));
-    await stack.store.users.setActive(user.id, false);
+    await stack.stores.users.setActive(user.id, false);
     // Refused already while inactive; revoked so that `activate` does not bring them back.
     await revokeAfter(stack, user.id, `deactivated user ${user.username}`, 'deactivate');
     io.stdout.write(`Deactivated user ${user.username} and revoked their credentials.\n`);
@@ -106,23 +110,29 @@ const COMMANDS: Record<string, Command> = {
 
   async activate(args, stack, io) {
     const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'activate takes one username'));
-    await stack.store.users.setActive(user.id, true);
+    await stack.stores.users.setActive(user.id, true);
     io.stdout.write(`Activated user ${user.username}.\n`);
   },
 
   async deleteuser(args, stack, io) {
-    const user = await findUser(stack, only(parseArgs(args, [], []).positional, 'deleteuser takes one username'));
+    const { positional, flags } = parseArgs(args, [], ['--no-input', '--noinput']);
+    stack.assertRevocationReaches();
+    const user = await findUser(stack, only(positional, 'deleteuser takes one username'));
+    if (flags.size === 0) {
+      const answer = await ask(io, `Delete user '${user.username}' and every credential of theirs? Type 'yes' to continue, or 'no' to cancel: `);
+      if (answer !== 'yes') throw new CommandError('Deletion cancelled.');
+    }
     // The database's cascade deletes tokens, knox tokens, jwt logins and sessions
-    // with the user; with Redis, the store's delete removes what Redis holds (setup.ts).
-    await stack.store.users.delete(user.id);
+    // with the user; with Redis, the store's delete removes what Redis holds (@authbench/env).
+    await stack.stores.users.delete(user.id);
     io.stdout.write(`Deleted user ${user.username} and their credentials.\n`);
   },
 
   // Django's command, with its wording; it also ends every credential of the user.
   async changepassword(args, stack, io) {
     const username = only(parseArgs(args, [], []).positional, 'changepassword takes one username');
-    const user = await stack.store.users.findByUsername(username);
-    if (!user) throw new CommandError(`user '${username}' does not exist`);
+    stack.assertRevocationReaches();
+    const user = await findUser(stack, username);
     io.stdout.write(`Changing password for user '${username}'\n`);
     await stack.accounts.setPassword(user, await readPassword(io));
     await revokeAfter(stack, user.id, `password changed for user '${username}'`, 'changepassword');
@@ -130,22 +140,21 @@ const COMMANDS: Record<string, Command> = {
   },
 
   // DRF's management command, with its wording.
-  async drf_create_token(args, { store }, io) {
+  async drf_create_token(args, stack, io) {
+    const { stores } = stack;
     const { positional, flags } = parseArgs(args, [], ['-r', '--reset']);
     const username = only(positional, 'drf_create_token takes one username');
-    const user = await store.users.findByUsername(username);
-    if (!user) throw new CommandError(`Cannot create the Token: user ${username} does not exist`);
+    if (flags.size > 0) stack.assertRevocationReaches(); // -r replaces the token the cache may hold
+    const user = await findUser(stack, username);
     const candidate = { key: generateKey(), userId: user.id, created: new Date().toISOString() };
-    const token = flags.size > 0 ? await store.tokens.replace(candidate) : (await store.tokens.getOrCreate(candidate)).token;
+    const token = flags.size > 0 ? await stores.tokens.replace(candidate) : (await stores.tokens.getOrCreate(candidate)).token;
     io.stdout.write(`Generated token ${token.key} for user ${username}\n`);
   },
 
   async flushexpiredtokens(args, stack, io) {
     parseArgs(args, [], []);
     const deleted = await stack.flushExpired();
-    const names = Object.keys(deleted);
-    if (names.length === 0) io.stdout.write('No configured scheme keeps expiring credentials.\n');
-    for (const name of names) io.stdout.write(`${name}: deleted ${deleted[name]} expired credential(s).\n`);
+    for (const [name, count] of Object.entries(deleted)) io.stdout.write(`${name}: deleted ${count} expired credential(s).\n`);
   },
 };
 
@@ -153,7 +162,7 @@ const COMMANDS: Record<string, Command> = {
  * Revokes after a change that has already been stored: if revocation fails
  * half-way, the operator is told what did happen and how to finish it.
  */
-async function revokeAfter(stack: AuthStack, userId: number, done: string, command: string): Promise<void> {
+async function revokeAfter(stack: DemoAuth, userId: UserId, done: string, command: string): Promise<void> {
   try {
     await stack.revokeUser(userId);
   } catch (error) {
@@ -162,9 +171,10 @@ async function revokeAfter(stack: AuthStack, userId: number, done: string, comma
   }
 }
 
-async function findUser(stack: AuthStack, username: string) {
-  const user = await stack.store.users.findByUsername(username);
-  if (!user) throw new CommandError(`no user named "${username}"`);
+async function findUser(stack: DemoAuth, username: string) {
+  const user = await stack.stores.users.findByUsername(username);
+  // Django's wording (changepassword), for every command.
+  if (!user) throw new CommandError(`user '${username}' does not exist`);
   return user;
 }
 
@@ -202,17 +212,27 @@ async function readPassword(io: CliIo): Promise<string> {
     if (line === '') throw new CommandError('no password on stdin');
     return line;
   }
-  const first = await prompt(io, 'Password: ');
-  const second = await prompt(io, 'Password (again): ');
+  const first = await prompt(io, 'Password: ', false);
+  const second = await prompt(io, 'Password (again): ', false);
   if (first !== second) throw new CommandError("Your passwords didn't match.");
   return first;
 }
 
-function prompt(io: CliIo, question: string): Promise<string> {
+/** A yes/no question: on a terminal, a prompt; otherwise the first line of stdin. */
+async function ask(io: CliIo, question: string): Promise<string> {
+  if (io.stdin.isTTY) return (await prompt(io, question, true)).trim().toLowerCase();
   io.stdout.write(question);
-  // A terminal-mode readline echoes what is typed to its output; give it one that discards.
+  let input = '';
+  for await (const chunk of io.stdin) input += String(chunk);
+  io.stdout.write('\n');
+  return (input.split(/\r?\n/, 1)[0] ?? '').trim().toLowerCase();
+}
+
+function prompt(io: CliIo, question: string, echo: boolean): Promise<string> {
+  io.stdout.write(question);
+  // A terminal-mode readline echoes what is typed to its output; a password's goes nowhere.
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  const rl = createInterface({ input: io.stdin, output: discard, terminal: true });
+  const rl = createInterface({ input: io.stdin, output: echo ? io.stdout : discard, terminal: true });
   return new Promise((resolve) => {
     rl.question('', (answer) => {
       rl.close();

@@ -1,24 +1,24 @@
 #!/usr/bin/env node
 import { ConfigError } from '@authbench/core';
 import { createAuthApp, createAuthServer, createLogger, listen } from '@authbench/express';
-import { readConfig } from './config.js';
-import { buildAuthStack } from './setup.js';
+import express from 'express';
+import { readDemoConfig } from './config.js';
+import { pageRouter } from './page.js';
+import { openDemoAuth } from './setup.js';
 
 /** Starts the demo from the environment; a bad setting stops it with one line naming the setting. */
 async function main(): Promise<void> {
-  const config = readConfig(process.env);
-  const stack = await buildAuthStack(config);
+  const config = readDemoConfig(process.env);
+  const stack = await openDemoAuth(process.env);
   // JSON lines on stdout, after the human start-up lines; LOG_LEVEL=silent turns them off.
   const logger = createLogger(config.logLevel);
-  const server = createAuthServer(
-    createAuthApp({
-      schemes: stack.schemes,
-      accounts: stack.accounts,
-      logger,
-      throttle: stack.throttle ?? undefined,
-      trustProxy: config.session.trustProxy, // TRUST_PROXY: the client address from X-Forwarded-For
-    }),
-  );
+  // The browser page and the API index first: the API app ends with its own JSON 404.
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(pageRouter({ schemes: stack.schemes, users: stack.users, logger }));
+  // The schemes, users, throttle and TRUST_PROXY, as the environment configured them.
+  app.use(createAuthApp({ ...stack, logger }));
+  const server = createAuthServer(app);
   let port: number;
   try {
     port = await listen(server, config.port, config.host);
@@ -29,10 +29,8 @@ async function main(): Promise<void> {
   }
 
   const origin = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  const database = config.databaseUrl === null ? `SQLite at ${config.databasePath}` : 'PostgreSQL (DATABASE_URL)';
-  const redis = config.redisUrl === null ? '' : `, Redis (REDIS_URL${config.redisCacheTtlSeconds === null ? '' : `, cache ${config.redisCacheTtlSeconds} s`})`;
-  console.log(`authbench demo: AUTH_SCHEME=${config.schemes.join(',')}, ${database}${redis}`);
-  for (const notice of config.notices) console.log(`Note: ${notice}`);
+  console.log(`authbench demo: AUTH_SCHEME=${stack.schemes.map((s) => s.name).join(',')}, ${stack.description}`);
+  for (const notice of stack.notices) console.log(`Note: ${notice}`);
   console.log(`Listening on ${origin}`);
   console.log('Try:');
   console.log(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyPassword } from '@authbench/core';
+import { verifyPassword } from '@authbench/accounts';
 import { openSqliteStore } from '@authbench/store-sqlite';
 import { runCli } from '../src/commands.js';
 
@@ -65,7 +65,7 @@ describe('authbench CLI', () => {
     expect(await cli(['drf_create_token', 'nobody'])).toEqual({
       code: 1,
       out: '',
-      err: 'authbench: Cannot create the Token: user nobody does not exist\n',
+      err: "authbench: user 'nobody' does not exist\n",
     });
   });
 
@@ -75,11 +75,14 @@ describe('authbench CLI', () => {
     expect((await cli(['deactivate', 'alice'])).out).toBe('Deactivated user alice and revoked their credentials.\n');
     expect((await cli(['listusers'])).out).toMatch(/alice\s+no\s/);
     expect((await cli(['activate', 'alice'])).out).toBe('Activated user alice.\n');
-    expect((await cli(['deleteuser', 'alice'])).out).toBe('Deleted user alice and their credentials.\n');
+    expect((await cli(['deleteuser', 'alice', '--no-input'])).out).toBe('Deleted user alice and their credentials.\n');
     const store = openSqliteStore(env['DATABASE_PATH']!);
     expect(store.db.prepare('SELECT count(*) AS n FROM tokens').get()).toEqual({ n: 0 });
     store.close();
-    expect(await cli(['deactivate', 'alice'])).toEqual({ code: 1, out: '', err: 'authbench: no user named "alice"\n' });
+    // One wording for a missing user, in every command (Django's).
+    for (const command of ['deactivate', 'activate', 'deleteuser', 'drf_create_token']) {
+      expect(await cli([command, 'alice'])).toEqual({ code: 1, out: '', err: "authbench: user 'alice' does not exist\n" });
+    }
   });
 
   /** One credential of every scheme for the user, straight into the store, whatever AUTH_SCHEME says. */
@@ -132,7 +135,11 @@ describe('authbench CLI', () => {
     await cli(['createuser', 'bob'], 'correct-horse-battery\n');
     await seedCredentials(1, 'a');
     await seedCredentials(2, 'b');
-    expect(await cli(['deleteuser', 'alice'])).toEqual({ code: 0, out: 'Deleted user alice and their credentials.\n', err: '' });
+    expect(await cli(['deleteuser', 'alice'], 'yes\n')).toEqual({
+      code: 0,
+      out: "Delete user 'alice' and every credential of theirs? Type 'yes' to continue, or 'no' to cancel: \nDeleted user alice and their credentials.\n",
+      err: '',
+    });
     const store = openSqliteStore(env['DATABASE_PATH']!);
     const rows = (table: string) => store.db.prepare(`SELECT user_id FROM ${table} ORDER BY user_id`).all();
     for (const table of ['tokens', 'knox_tokens', 'jwt_logins', 'jwt_outstanding', 'sessions']) expect(rows(table)).toEqual([{ user_id: 2 }]);
@@ -194,7 +201,7 @@ describe('authbench CLI', () => {
     store.close();
     expect(await cli(['flushexpiredtokens'])).toEqual({
       code: 0,
-      out: 'knox: deleted 1 expired credential(s).\njwt: deleted 1 expired credential(s).\n',
+      out: 'knox: deleted 1 expired credential(s).\njwt: deleted 1 expired credential(s).\nsession: deleted 0 expired credential(s).\n',
       err: '',
     });
     const after = openSqliteStore(env['DATABASE_PATH']!);
@@ -204,7 +211,24 @@ describe('authbench CLI', () => {
     ]);
     after.close();
     env['AUTH_SCHEME'] = 'token';
-    expect((await cli(['flushexpiredtokens'])).out).toBe('No configured scheme keeps expiring credentials.\n');
+    // The stores of every scheme are swept, whatever AUTH_SCHEME says: nothing expired is left now.
+    expect((await cli(['flushexpiredtokens'])).out).toBe(
+      'knox: deleted 0 expired credential(s).\njwt: deleted 0 expired credential(s).\nsession: deleted 0 expired credential(s).\n',
+    );
+  });
+
+  it('deleteuser asks first, and a no keeps the user; --no-input asks nothing', async () => {
+    await cli(['createuser', 'alice'], 'correct-horse-battery\n');
+    expect((await cli(['deleteuser', 'alice'], 'no\n')).err).toBe('authbench: Deletion cancelled.\n');
+    expect((await cli(['deleteuser', 'alice'], '')).code).toBe(1);
+    expect((await cli(['listusers'])).out).toMatch(/alice/);
+    expect(await cli(['deleteuser', '--no-input', 'alice'])).toEqual({ code: 0, out: 'Deleted user alice and their credentials.\n', err: '' });
+  });
+
+  it('createuser says the username is taken before it asks for a password', async () => {
+    await cli(['createuser', 'alice'], 'correct-horse-battery\n');
+    // Nothing on stdin: were the password read first, the error would be "no password on stdin".
+    expect(await cli(['createuser', 'alice'], '')).toEqual({ code: 1, out: '', err: 'authbench: Error: That username is already taken.\n' });
   });
 
   it('answers usage errors with exit code 2', async () => {

@@ -7,8 +7,8 @@
  * configuration is paired with.
  */
 import type { AuthScheme, Caller } from '@authbench/core';
-import { readConfig } from '@authbench/demo/config';
-import { buildAuthStack } from '@authbench/demo/setup';
+import { readDemoConfig } from '@authbench/demo/config';
+import { openDemoAuth } from '@authbench/demo/setup';
 import { createAuthApp, createAuthServer, createLogger } from '@authbench/express';
 import { countSqlStatements } from '../sql-counter.js';
 import { countStoreCommands } from '../store-counter.js';
@@ -16,11 +16,11 @@ import { serveForBenchmark } from './child.js';
 
 countSqlStatements();
 await countStoreCommands();
-const config = readConfig(process.env);
-const stack = await buildAuthStack(config);
+const config = readDemoConfig(process.env);
+const stack = await openDemoAuth(process.env);
 let schemes = stack.schemes;
 if (process.env['BENCH_BASELINE'] === '1') {
-  const user = await stack.store.users.findByUsername(process.env['BENCH_BASELINE_USER'] ?? '');
+  const user = await stack.stores.users.findByUsername(process.env['BENCH_BASELINE_USER'] ?? '');
   if (!user) throw new Error('baseline: BENCH_BASELINE_USER names no user');
   schemes = [noAuthentication({ user, scheme: 'none', credentialId: null })];
 }
@@ -28,7 +28,7 @@ if (process.env['BENCH_BASELINE'] === '1') {
 const logger = createLogger(config.logLevel);
 // Login throttling as `npm start` has it (on by default): the harness's logins all succeed, at most 8 at a time (under the address's allowance of 20), so it never answers 429.
 const throttle = stack.throttle ?? undefined;
-serveForBenchmark(createAuthServer(createAuthApp({ schemes, accounts: stack.accounts, logger, throttle })), () => void stack.close());
+serveForBenchmark(createAuthServer(createAuthApp({ schemes, users: stack.users, logger, throttle, trustProxy: stack.trustProxy })), () => void stack.close());
 
 function noAuthentication(caller: Caller): AuthScheme {
   const refuse = () => Promise.reject(new Error('the baseline issues no credentials'));

@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { jwtScheme } from '@authbench/scheme-jwt';
 import { openSqliteStore } from '@authbench/store-sqlite';
+import { DJANGO, startDjangoPeer, type DjangoScheme, type Requirement } from './django-peer.js';
 import type { Headers } from './load.js';
 import type { ServerProcess } from './server-process.js';
 import type { Storage } from './storage.js';
 import type { Workspace } from './workspace.js';
+import type { UserId } from '@authbench/core';
 
 /** One server configuration the suite measures against the no-auth baseline. */
 export interface HttpConfig {
@@ -28,6 +30,10 @@ export interface HttpConfig {
   readonly rejectedStatus: number;
   /** Also time a run of refused credentials. */
   readonly timeRejected: boolean;
+  /** Not Node: what it needs installed. Without it the configuration is skipped and the run says so (`report.skipped`). */
+  readonly requires?: Requirement;
+  /** How to start a server that is not a Node entry (the Django peers); `entry` is then only a label. */
+  start?(w: Workspace, core: number | string | null): Promise<ServerProcess>;
 }
 
 export const APP_ENTRY = fileURLToPath(new URL('./app-server.js', import.meta.url));
@@ -155,7 +161,7 @@ export const CONFIGS: readonly HttpConfig[] = [
     async credentials(_s, w) {
       const db = new Database(w.databasePath, { readonly: true });
       try {
-        const keyOf = db.prepare<[number], { key: string }>('SELECT key FROM tokens WHERE user_id = ?');
+        const keyOf = db.prepare<[UserId], { key: string }>('SELECT key FROM tokens WHERE user_id = ?');
         return w.users.map((u) => ({ authorization: `Bearer ${keyOf.get(u.id)!.key}` }));
       } finally {
         db.close();
@@ -205,6 +211,24 @@ export const CONFIGS: readonly HttpConfig[] = [
     timeRejected: false,
   },
 
+  // The Django packages, as Debian packages them (optional: django-peer.ts). knox is not packaged in Debian.
+  djangoPeer('peer: DRF TokenAuthentication', 'token', 'token', {
+    credentials: (s, w) => logInAll(s, w, bearer('Token', 'token')),
+    forge: () => ({ authorization: `Token ${hex(20)}` }),
+    rejectedStatus: 401,
+  }),
+  djangoPeer('peer: simplejwt JWTAuthentication', 'jwt', 'jwt', {
+    credentials: (s, w) => logInAll(s, w, bearer('Bearer', 'access')),
+    forge: forgeJwt,
+    rejectedStatus: 401,
+  }),
+  djangoPeer('peer: DRF SessionAuthentication', 'session', 'session', {
+    credentials: (s, w) => logInAll(s, w, cookie('sessionid')),
+    // Django's session keys are 32 characters of [a-z0-9]; an unknown one is an anonymous request, which DRF refuses with 403.
+    forge: () => ({ cookie: `sessionid=${Array.from(randomBytes(32), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('')}` }),
+    rejectedStatus: 403,
+  }),
+
   // The same schemes on PostgreSQL, then with Redis beside it (jwt logins and sessions in Redis; the
   // lookup cache where a configuration says so). Stateless jwt reads no storage: its SQLite figure holds.
   { ...token, storage: 'postgres', name: 'token, PostgreSQL', env: (w) => appEnv(w, { AUTH_SCHEME: 'token' }, 'postgres') },
@@ -246,6 +270,27 @@ export const CONFIGS: readonly HttpConfig[] = [
   // Sessions in Redis through connect-redis; the user they name read from PostgreSQL.
   { ...session, storage: 'redis', name: 'session, PostgreSQL + Redis', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'session', SESSION_SECRET: w.sessionSecret }, 'redis') },
 ];
+
+/** A Django peer on its own SQLite file with the workspace's users, served by gunicorn (one sync worker). */
+function djangoPeer(
+  name: string,
+  family: HttpConfig['family'],
+  scheme: DjangoScheme,
+  how: Pick<HttpConfig, 'credentials' | 'forge' | 'rejectedStatus'>,
+): HttpConfig {
+  return {
+    name,
+    kind: 'peer',
+    family,
+    storage: 'sqlite',
+    entry: `gunicorn authpeer.wsgi (AUTHPEER_SCHEME=${scheme})`,
+    env: () => ({}),
+    ...how,
+    timeRejected: false,
+    requires: DJANGO,
+    start: (w, core) => startDjangoPeer(name, scheme, w, core),
+  };
+}
 
 /** The baseline: the same app and route on the same storage, with a scheme that checks nothing. */
 export const baselineEnv = (w: Workspace, storage: Storage = 'sqlite') =>

@@ -38,6 +38,7 @@ export async function runLoad({ port, path, headers, connections, seconds }: Loa
         setupRequest: (request) => ({ ...request, headers: headers[next++ % headers.length] as Record<string, string> }),
       },
     ],
+    setupClient: honourConnectionClose,
   });
   const statuses: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = (stat as { count: number }).count;
@@ -51,5 +52,31 @@ export async function runLoad({ port, path, headers, connections, seconds }: Loa
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
+  };
+}
+
+/**
+ * autocannon writes its next request on the same socket even when the
+ * response said `Connection: close`, and counts the reset that follows as a
+ * connection error. A server that does not keep connections alive (gunicorn's
+ * sync worker, for the Django peers) would then fail every round. Here a
+ * client opens a new connection after such a response instead, as HTTP
+ * clients do; keep-alive responses (all of ours) go on as before.
+ */
+function honourConnectionClose(client: unknown): void {
+  const c = client as {
+    on(event: 'headers', listener: (info: { shouldKeepAlive?: boolean }) => void): void;
+    _doRequest(this: unknown): void;
+    _destroyConnection(): void;
+    _connect(): void;
+  };
+  let closing = false;
+  c.on('headers', (info) => (closing = info.shouldKeepAlive === false));
+  const doRequest = c._doRequest;
+  c._doRequest = function (this: typeof c) {
+    if (!closing) return doRequest.call(this);
+    closing = false;
+    this._destroyConnection();
+    this._connect(); // connects and sends the next request
   };
 }

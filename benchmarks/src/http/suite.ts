@@ -95,8 +95,21 @@ export async function runHttpSuite(options: SuiteOptions): Promise<RunResult[]> 
   return results;
 }
 
-/** The configurations `--only` and `--storage` select, in the suite's order. */
+/**
+ * The configurations `--only` and `--storage` select, in the suite's order,
+ * leaving out those whose requirement (`requires`) is not installed:
+ * `unavailableConfigs` names them.
+ */
 export function selectConfigs(only: readonly string[], storages: readonly Storage[]): HttpConfig[] {
+  return namedConfigs(only, storages).filter((c) => c.requires?.available() !== false);
+}
+
+/** What `--only` and `--storage` select but cannot run here, because what it `requires` is not installed. */
+export function unavailableConfigs(only: readonly string[], storages: readonly Storage[]): HttpConfig[] {
+  return namedConfigs(only, storages).filter((c) => c.requires?.available() === false);
+}
+
+function namedConfigs(only: readonly string[], storages: readonly Storage[]): HttpConfig[] {
   const named = only.length ? CONFIGS.filter((c) => only.includes(c.name)) : CONFIGS;
   if (named.length === 0) throw new Error(`--only matched no configuration; there are: ${CONFIGS.map((c) => c.name).join('; ')}`);
   return named.filter((c) => storages.includes(c.storage));
@@ -118,7 +131,7 @@ async function runGroup(
     await settle([baseline]);
     for (const config of configs) {
       index++;
-      const server = await startServer(config.name, config.entry, config.env(w), options.serverCore);
+      const server = config.start ? await config.start(w, options.serverCore) : await startServer(config.name, config.entry, config.env(w), options.serverCore);
       try {
         const valid = await config.credentials(server, w);
         const forged = valid.map((h, i) => config.forge(h, i));

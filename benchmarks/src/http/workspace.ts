@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashPassword } from '@authbench/core';
+import { hashPassword } from '@authbench/accounts';
+import type { UserId } from '@authbench/core';
 import { generateKey } from '@authbench/scheme-token';
 import { openPostgresStore } from '@authbench/store-postgres';
 import { openSqliteStore } from '@authbench/store-sqlite';
@@ -15,7 +16,7 @@ export interface Workspace {
   readonly dir: string;
   readonly databasePath: string;
   /** Users in id order; the load sends user i's credential as its i-th. */
-  readonly users: readonly { readonly id: number; readonly username: string }[];
+  readonly users: readonly { readonly id: UserId; readonly username: string }[];
   readonly password: string;
   readonly jwtSecret: string;
   readonly sessionSecret: string;
@@ -49,7 +50,7 @@ type SetupStore = Pick<ReturnType<typeof openSqliteStore>, 'users' | 'tokens'>;
 
 /** The run's users, each with a DRF token: the same in every database. */
 async function addUsers(store: SetupStore, userCount: number, passwordHash: string) {
-  const users: { id: number; username: string }[] = [];
+  const users: { id: UserId; username: string }[] = [];
   const now = new Date().toISOString();
   for (let i = 0; i < userCount; i++) {
     const user = await store.users.create({ username: `bench-user-${i}`, email: '', passwordHash });
@@ -66,7 +67,7 @@ export async function createWorkspace(userCount: number, options: WorkspaceOptio
   const password = 'bench-password-not-secret';
   const passwordHash = await hashPassword(password, SETUP_HASHING);
   const store = openSqliteStore(databasePath);
-  let users: { id: number; username: string }[];
+  let users: { id: UserId; username: string }[];
   try {
     users = await addUsers(store, userCount, passwordHash);
   } finally {

@@ -1,3 +1,5 @@
+import { trustedProxies } from './proxies.js';
+
 /**
  * Reading settings from the environment. Every reader validates at start-up
  * and throws a ConfigError whose message is one line that names the setting;
@@ -16,9 +18,49 @@ export class ConfigError extends Error {
   }
 }
 
-/** The schemes of the contract (shared API.md), in the order DRF teaches them. */
-export const SCHEME_NAMES = ['token', 'knox', 'jwt', 'session'] as const;
-export type SchemeName = (typeof SCHEME_NAMES)[number];
+/**
+ * A scheme factory's refusal of an option: the option's name, and one line
+ * saying what it must be. Whoever built the options from settings reports it
+ * under the setting's name (`optionsToSettings`), never by parsing the text.
+ */
+export class OptionError extends TypeError {
+  override readonly name = 'OptionError';
+  constructor(
+    /** The factory, e.g. `knoxScheme`. */
+    readonly factory: string,
+    /** The option, e.g. `tokenTtlSeconds`. */
+    readonly option: string,
+    /** What it must be, e.g. `a whole number of seconds above 0`. */
+    readonly expected: string,
+    got: unknown,
+  ) {
+    super(`${factory}: options.${option} must be ${expected}, got ${describe(got)}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * Runs a factory on options read from settings, and reports an OptionError
+ * as a ConfigError naming the setting the option came from.
+ * @param settingOf option name to setting name, e.g. `{ keyword: 'TOKEN_KEYWORD' }`.
+ */
+export function withSettings<T>(settingOf: Readonly<Record<string, string>>, fallback: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    throw new ConfigError(settingOf[error.option] ?? fallback, error.message);
+  }
+}
 
 function raw(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -67,15 +109,7 @@ export function readSchemeList(env: Env, name: string, available: readonly strin
   const seen = new Set<string>();
   for (const scheme of schemes) {
     if (scheme === '') throw new ConfigError(name, `empty entry in "${value}"`);
-    if (!available.includes(scheme)) {
-      const known = (SCHEME_NAMES as readonly string[]).includes(scheme);
-      throw new ConfigError(
-        name,
-        known
-          ? `scheme "${scheme}" is not available in this build (available: ${available.join(', ')})`
-          : `unknown scheme "${scheme}" (choose from ${available.join(', ')})`,
-      );
-    }
+    if (!available.includes(scheme)) throw new ConfigError(name, `unknown scheme "${scheme}" (choose from ${available.join(', ')})`);
     if (seen.has(scheme)) throw new ConfigError(name, `scheme "${scheme}" is listed twice`);
     seen.add(scheme);
   }
@@ -85,4 +119,25 @@ export function readSchemeList(env: Env, name: string, available: readonly strin
 /** Production mode is `NODE_ENV=production`: secrets must then be given, never generated. */
 export function isProduction(env: Env): boolean {
   return raw(env, 'NODE_ENV') === 'production';
+}
+
+/**
+ * `TRUST_PROXY`: the proxies in front of the app whose X-Forwarded-For (and
+ * -Proto) are believed, as Express's `trust proxy` names them: a comma list
+ * of addresses, CIDR ranges, `loopback`, `linklocal`, `uniquelocal`. Unset or
+ * `false`: none. `true` is refused: it would believe any peer.
+ */
+export function readTrustedProxies(env: Env, name = 'TRUST_PROXY'): string[] {
+  const value = raw(env, name);
+  if (value === undefined || FALSE.has(value.toLowerCase())) return [];
+  if (TRUE.has(value.toLowerCase())) {
+    throw new ConfigError(name, 'name the proxies instead (addresses, CIDR ranges or loopback, e.g. "loopback" or "10.0.0.0/8"): true would believe X-Forwarded-For from any peer');
+  }
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+  try {
+    trustedProxies(entries);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
+  return entries;
 }

@@ -1,16 +1,16 @@
-export { Accounts, OLD_PASSWORD_INCORRECT, type AccountsOptions, type VerifiedLogin } from './accounts.js';
 export { isHttpToken, parseAuthorizationHeader, parseBasicAuthorization, type AuthorizationHeader, type BasicCredentials } from './authorization-header.js';
 export {
   ConfigError,
-  SCHEME_NAMES,
+  OptionError,
   isProduction,
   readBoolean,
   readInteger,
   readOptionalInteger,
   readSchemeList,
   readString,
+  readTrustedProxies,
+  withSettings,
   type Env,
-  type SchemeName,
 } from './config.js';
 export {
   ApiError,
@@ -28,15 +28,15 @@ export {
   type ErrorBody,
 } from './errors.js';
 export { charField, expectObject, type CharFieldOptions, type FieldErrors, type Fields } from './fields.js';
-export { OWASP_ARGON2ID, hashPassword, verifyPassword, type Argon2Parameters } from './password-hashing.js';
-export { validatePassword, type PasswordUserAttributes } from './password-validation.js';
 export type {
+  AttemptThrottle,
   AuthRequest,
   AuthScheme,
   Caller,
   KeepCredential,
   LoginContext,
   LoginResult,
+  LogoutResult,
   RevokeResult,
   SchemeEndpoint,
   SessionInfo,
@@ -62,8 +62,18 @@ export {
 } from './stores.js';
 export { deleteInBatches } from './batches.js';
 export { revokeCredentials } from './revocation.js';
-export { LOGIN_THROTTLE_DEFAULTS, LoginThrottle, addressKey, throttled, usernameKey, type LoginThrottleOptions } from './throttle.js';
 export { drfDateTime } from './datetime.js';
 export { drfTokenCredentials, INVALID_TOKEN, USER_INACTIVE } from './drf-token-header.js';
-export { publicUser, type PublicUser, type User } from './user.js';
-export { validateEmail, validateUsername } from './user-validation.js';
+export {
+  OLD_PASSWORD_INCORRECT,
+  assertUserRepository,
+  hasAccounts,
+  publicUser,
+  type PublicUser,
+  type User,
+  type UserAccounts,
+  type UserId,
+  type UserRepository,
+} from './user.js';
+export type { CredentialStores, SchemeWiring, WiringContext } from './wiring.js';
+export { NO_PROXIES, forwardedClient, trustedProxies, type ProxyTrust } from './proxies.js';

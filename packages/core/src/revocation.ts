@@ -1,4 +1,5 @@
 import type { AuthScheme, KeepCredential } from './scheme.js';
+import type { UserId } from './user.js';
 
 /**
  * Revokes every credential of the user in every scheme given, in order: the
@@ -9,7 +10,7 @@ import type { AuthScheme, KeepCredential } from './scheme.js';
  */
 export async function revokeCredentials(
   schemes: readonly AuthScheme[],
-  userId: number,
+  userId: UserId,
   keep?: KeepCredential,
 ): Promise<Record<string, unknown>> {
   const issued: Record<string, unknown> = {};

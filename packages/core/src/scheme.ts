@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiError } from './errors.js';
-import type { User } from './user.js';
+import type { User, UserId } from './user.js';
 
 /** What a scheme reads from a request: headers, the parsed body where a route has one, and whatever its own middleware attached. */
 export type AuthRequest = IncomingMessage & { body?: unknown };
@@ -19,14 +19,19 @@ export interface Caller {
 }
 
 export interface LoginContext {
-  readonly req: AuthRequest;
+  /**
+   * The login's request. Only a scheme whose credential lives in the
+   * request's own state needs it (session); the others issue outside any
+   * request too (a CLI, a test, a service account).
+   */
+  readonly req?: AuthRequest | undefined;
   /** The client's User-Agent, recorded per device by multi-device schemes. */
   readonly client: string;
 }
 
-export interface LoginResult {
+export interface LoginResult<Body = unknown> {
   /** The JSON body of a successful login, in the Django package's shape. */
-  readonly body: unknown;
+  readonly body: Body;
   /** Extra response headers (a session's cookies). */
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
   /**
@@ -41,6 +46,11 @@ export interface LoginResult {
    * can look again, after the store write, for a change that came in between.
    */
   readonly stored?: Promise<void>;
+}
+
+/** What a logout tells the client beside its 204: a session's expired cookie, as Django's logout sends. */
+export interface LogoutResult {
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** One live login, as `GET /api/auth/sessions` lists it; never a secret. */
@@ -67,8 +77,10 @@ export interface RevokeResult {
 /** A route a scheme adds beside the shared ones (jwt's refresh and verify). */
 export interface SchemeEndpoint {
   readonly method: 'GET' | 'POST';
-  /** Below the app root, e.g. `/api/auth/refresh`. */
+  /** Below the auth router's mount point (`/refresh`), or below the app root when `atRoot`. */
   readonly path: string;
+  /** Served at the application's root (`/.well-known/jwks.json`), not under the router's prefix. */
+  readonly atRoot?: boolean;
   handle(body: Readonly<Record<string, unknown>>, req: AuthRequest): Promise<{ status: number; body: unknown }>;
 }
 
@@ -77,7 +89,7 @@ export interface SchemeEndpoint {
  * who is calling (per request, the hot path), and issue or revoke a credential
  * (login and logout, rare). Schemes throw `ApiError`s and never write a response.
  */
-export interface AuthScheme {
+export interface AuthScheme<LoginBody = unknown> {
   readonly name: string;
   /**
    * The `WWW-Authenticate` value DRF's `authenticate_header()` gives; when
@@ -94,11 +106,11 @@ export interface AuthScheme {
   authenticate(req: AuthRequest): Promise<Caller | null>;
 
   /** Issues a credential to a user whose password was just checked. */
-  login(user: User, context: LoginContext): Promise<LoginResult>;
+  login(user: User, context: LoginContext): Promise<LoginResult<LoginBody>>;
   /** Revokes the credential that authenticated `caller`. */
-  logout(caller: Caller, req: AuthRequest): Promise<void>;
+  logout(caller: Caller, req: AuthRequest): Promise<LogoutResult | void>;
   /** Revokes every credential of the caller's user in this scheme. */
-  logoutAll(caller: Caller, req: AuthRequest): Promise<void>;
+  logoutAll(caller: Caller, req: AuthRequest): Promise<LogoutResult | void>;
   /**
    * Revokes every credential of the user in this scheme (a password change,
    * a deactivation), whoever calls. When `keep` is a caller of this scheme,
@@ -106,7 +118,7 @@ export interface AuthScheme {
    * learn of comes back in `body`. Required: a scheme that forgot it would
    * leave a thief's credential alive after the password change meant to end it.
    */
-  revokeUser(userId: number, keep?: KeepCredential): Promise<RevokeResult>;
+  revokeUser(userId: UserId, keep?: KeepCredential): Promise<RevokeResult>;
 
   /** Multi-device schemes list their live logins; without it the sessions routes are 404. */
   listSessions?(caller: Caller): Promise<SessionInfo[]>;
@@ -119,6 +131,13 @@ export interface AuthScheme {
   /** Runs before every route (express-session's cookie handling). */
   readonly middleware?: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+  /**
+   * Its Django package sends `user_logged_in` at login, so the user's
+   * `last_login` is written (`UserRepository.recordLogin`): knox and session;
+   * jwt when simplejwt's `UPDATE_LAST_LOGIN` is on; not DRF's token view.
+   */
+  readonly recordsLogin?: boolean;
+
   /** Login also takes HTTP Basic credentials, as knox's `LoginView` does. */
   readonly basicLogin?: boolean;
 
@@ -129,4 +148,21 @@ export interface AuthScheme {
   onUserCreated?(user: User): Promise<void>;
 
   readonly endpoints?: readonly SchemeEndpoint[];
+}
+
+/**
+ * What the login and register routes ask of a throttle
+ * (`@authbench/accounts`' LoginThrottle is one): run the attempt unless the
+ * username or the client address is in its delay (then throw a 429), and
+ * count the outcome.
+ */
+export interface AttemptThrottle {
+  /**
+   * Runs `verify` (the password check); null from it is a failed attempt.
+   * `device` names a client known to have logged in as this user before (a
+   * device cookie, a credential it holds): counted apart from strangers.
+   */
+  login<T>(username: string, address: string | undefined, verify: () => Promise<T | null>, device?: string | null): Promise<T | null>;
+  /** Runs `create` (a registration); a ValidationError from it is a failed attempt. */
+  register<T>(address: string | undefined, create: () => Promise<T>): Promise<T>;
 }

@@ -1,4 +1,4 @@
-import type { User } from './user.js';
+import type { User, UserId } from './user.js';
 
 /**
  * Storage is behind these interfaces so a scheme never sees a driver. Every
@@ -16,17 +16,19 @@ export interface NewUser {
 export interface UserStore {
   /** @throws UsernameTakenError when the username exists (exact match, as Django). */
   create(user: NewUser): Promise<User>;
-  findById(id: number): Promise<User | null>;
+  findById(id: UserId): Promise<User | null>;
   findByUsername(username: string): Promise<User | null>;
   /** The user with the stored hash, for checking a password at login only. */
   findLogin(username: string): Promise<{ readonly user: User; readonly passwordHash: string } | null>;
   list(): Promise<User[]>;
   /** @returns false when no such user exists. */
-  setActive(id: number, isActive: boolean): Promise<boolean>;
+  setActive(id: UserId, isActive: boolean): Promise<boolean>;
+  /** Django's `update_last_login`: `last_login` set to `at` (ISO-8601); false when no such user exists. */
+  setLastLogin(id: UserId, at: string): Promise<boolean>;
   /** Stores a new password hash (already hashed); false when no such user exists. */
-  setPassword(id: number, passwordHash: string): Promise<boolean>;
-  /** Deletes the user and, through the storage's own cascade, every credential of theirs. */
-  delete(id: number): Promise<boolean>;
+  setPassword(id: UserId, passwordHash: string): Promise<boolean>;
+  /** Deletes the user and every credential of theirs, in one transaction where the engine has them. */
+  delete(id: UserId): Promise<boolean>;
 }
 
 export class UsernameTakenError extends Error {
@@ -39,7 +41,7 @@ export class UsernameTakenError extends Error {
 /** DRF's `authtoken.Token`: one plaintext key per user. */
 export interface TokenRecord {
   readonly key: string;
-  readonly userId: number;
+  readonly userId: UserId;
   /** ISO-8601. */
   readonly created: string;
 }
@@ -47,13 +49,13 @@ export interface TokenRecord {
 export interface TokenStore {
   /** The hot path: the key's owner in one indexed read, or null. */
   findUserByKey(key: string): Promise<User | null>;
-  findByUser(userId: number): Promise<TokenRecord | null>;
+  findByUser(userId: UserId): Promise<TokenRecord | null>;
   /** Atomically returns the user's token, inserting `candidate` only when they have none. */
   getOrCreate(candidate: TokenRecord): Promise<{ readonly token: TokenRecord; readonly created: boolean }>;
   /** Replaces the user's token (DRF's `drf_create_token -r`). */
   replace(token: TokenRecord): Promise<TokenRecord>;
   /** @returns false when the user had no token. */
-  deleteByUser(userId: number): Promise<boolean>;
+  deleteByUser(userId: UserId): Promise<boolean>;
 }
 
 /** A knox token as stored: never the token itself, only its digest. */
@@ -62,7 +64,7 @@ export interface KnoxTokenRecord {
   readonly tokenKey: string;
   /** Hex digest of the whole token (knox's `digest`). */
   readonly digest: string;
-  readonly userId: number;
+  readonly userId: UserId;
   /** ISO-8601. */
   readonly created: string;
   /** ISO-8601; null never expires. */
@@ -95,13 +97,13 @@ export interface KnoxTokenStore {
    */
   create(token: KnoxTokenRecord, limit: { readonly max: number | null; readonly now: string }): Promise<KnoxCreateResult>;
   /** The user's tokens that have not expired at `now`, newest first. */
-  listLive(userId: number, now: string): Promise<KnoxTokenRecord[]>;
+  listLive(userId: UserId, now: string): Promise<KnoxTokenRecord[]>;
   /** One write recording use and, when refreshed, the new expiry. */
-  touch(userId: number, tokenKey: string, lastUsed: string, expiry: string | null): Promise<void>;
+  touch(userId: UserId, tokenKey: string, lastUsed: string, expiry: string | null): Promise<void>;
   /** @returns false when the user has no such token. */
-  delete(userId: number, tokenKey: string): Promise<boolean>;
+  delete(userId: UserId, tokenKey: string): Promise<boolean>;
   /** @returns how many were deleted. */
-  deleteAll(userId: number): Promise<number>;
+  deleteAll(userId: UserId): Promise<number>;
   /** Deletes up to `batch` tokens expired at `now`; call again until it returns less than `batch`. */
   deleteExpired(now: string, batch: number): Promise<number>;
 }
@@ -110,7 +112,7 @@ export interface KnoxTokenStore {
 export interface JwtLoginRecord {
   /** Random, non-secret; the `sid` claim of every token of the family. */
   readonly id: string;
-  readonly userId: number;
+  readonly userId: UserId;
   /** ISO-8601. */
   readonly created: string;
   readonly client: string;
@@ -126,7 +128,7 @@ export interface JwtLoginRecord {
 export interface JwtOutstandingRecord {
   readonly jti: string;
   readonly loginId: string;
-  readonly userId: number;
+  readonly userId: UserId;
   /** ISO-8601. */
   readonly createdAt: string;
   /** ISO-8601. */
@@ -139,16 +141,30 @@ export type JwtSpendResult =
   /** It had already been rotated: reuse, which revokes the family. */
   | 'reused'
   /** It, or its login, had been revoked (logout), or is unknown. */
-  | 'revoked';
+  | 'revoked'
+  /**
+   * It had been rotated within the grace window and the successor that
+   * rotation recorded is still live: a repeat of that refresh (two tabs, a
+   * retry), answered with the same successor. Nothing was changed.
+   */
+  | { readonly kind: 'repeat'; readonly successor: JwtOutstandingRecord };
 
 export interface JwtStore {
   /** Records a new login and its first refresh token. */
   createLogin(login: JwtLoginRecord, first: JwtOutstandingRecord): Promise<void>;
   /**
    * Rotation in one transaction: blacklists `jti` as rotated and records its
-   * successor, or, when `jti` was already rotated, revokes the whole login.
+   * successor (remembering which token that is, and when `jti` was rotated),
+   * or, when `jti` was already rotated, revokes the whole login.
+   *
+   * @param graceSince ISO-8601, for the grace window of concurrent refreshes:
+   *   when `jti` was rotated after this instant (exclusive) and the successor
+   *   it recorded is still live (not blacklisted nor rotated itself, not
+   *   expired at `now`, its login live), the answer is `{ kind: 'repeat' }`
+   *   with that successor and nothing changes. Omitted or null: no window, as
+   *   is any rotation at or before it, or whose successor moved on: reuse.
    */
-  rotate(jti: string, successor: JwtOutstandingRecord, now: string): Promise<JwtSpendResult>;
+  rotate(jti: string, successor: JwtOutstandingRecord, now: string, graceSince?: string | null): Promise<JwtSpendResult>;
   /** Blacklists one refresh token without rotating (simplejwt's `blacklist()`); false when unknown. */
   blacklist(jti: string, now: string): Promise<boolean>;
   /** Whether this refresh token may still be used: known, not blacklisted, its login live. */
@@ -158,11 +174,11 @@ export interface JwtStore {
   /** The per-request check when revocation is enforced on access tokens: the login is live. */
   isLoginLive(loginId: string): Promise<boolean>;
   /** @returns false when the user has no such live login. */
-  revokeLogin(userId: number, loginId: string, now: string): Promise<boolean>;
+  revokeLogin(userId: UserId, loginId: string, now: string): Promise<boolean>;
   /** @returns how many logins were revoked. */
-  revokeAllLogins(userId: number, now: string): Promise<number>;
+  revokeAllLogins(userId: UserId, now: string): Promise<number>;
   /** Live logins (not revoked, not expired at `now`), newest first. */
-  listLogins(userId: number, now: string): Promise<JwtLoginRecord[]>;
+  listLogins(userId: UserId, now: string): Promise<JwtLoginRecord[]>;
   /** simplejwt's `flushexpiredtokens`: deletes up to `batch` expired rows; call until less than `batch`. */
   deleteExpired(now: string, batch: number): Promise<number>;
 }
@@ -171,7 +187,7 @@ export interface JwtStore {
 export interface SessionRecord {
   readonly sid: string;
   /** The logged-in user; null for an anonymous session. */
-  readonly userId: number | null;
+  readonly userId: UserId | null;
   /** express-session's serialised session. */
   readonly data: string;
   /** ISO-8601. */
@@ -185,9 +201,11 @@ export interface SessionRecord {
 
 export interface SessionStore {
   /**
-   * The hot path: the session with its user, in one indexed read; null when
-   * unknown or expired at `now`. `user` is null for an anonymous session or
-   * a deleted user.
+   * The hot path: the session with its user, in one indexed read (over the
+   * application's own users: the session's read, then `findById`); null when
+   * unknown or expired at `now`. `user` is null for an anonymous session or,
+   * over authbench's users table, a deleted user; over the application's
+   * users (and on Redis) a deleted user's session is null whole.
    */
   get(sid: string, now: string): Promise<(SessionRecord & { readonly user: User | null }) | null>;
   /** Inserts or replaces. */
@@ -196,9 +214,9 @@ export interface SessionStore {
   touch(sid: string, expires: string, now: string): Promise<void>;
   destroy(sid: string): Promise<void>;
   /** The user's live sessions, newest first. */
-  listByUser(userId: number, now: string): Promise<SessionRecord[]>;
+  listByUser(userId: UserId, now: string): Promise<SessionRecord[]>;
   /** @returns how many were destroyed. */
-  destroyByUser(userId: number): Promise<number>;
+  destroyByUser(userId: UserId): Promise<number>;
   all(now: string): Promise<SessionRecord[]>;
   length(now: string): Promise<number>;
   clear(): Promise<void>;

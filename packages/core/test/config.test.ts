@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readBoolean, readInteger, readSchemeList, readString } from '../src/config.js';
+import { ConfigError, OptionError, readBoolean, readInteger, readSchemeList, readString, withSettings } from '../src/config.js';
 
 const AVAILABLE = ['token', 'knox'];
 
@@ -11,7 +11,7 @@ describe('readSchemeList', () => {
 
   it.each([
     ['bogus', 'AUTH_SCHEME: unknown scheme "bogus" (choose from token, knox)'],
-    ['jwt', 'AUTH_SCHEME: scheme "jwt" is not available in this build (available: token, knox)'],
+    ['jwt', 'AUTH_SCHEME: unknown scheme "jwt" (choose from token, knox)'],
     ['token,,knox', 'AUTH_SCHEME: empty entry in "token,,knox"'],
     ['token,token', 'AUTH_SCHEME: scheme "token" is listed twice'],
   ])('refuses %j with one line naming the setting', (value, message) => {
@@ -40,5 +40,26 @@ describe('readBoolean and readString', () => {
     expect(readBoolean({}, 'X', true)).toBe(true);
     expect(() => readBoolean({ X: 'maybe' }, 'X', true)).toThrow('X: expected true or false, got "maybe"');
     expect(readString({ H: ' ::1 ' }, 'H', '127.0.0.1')).toBe('::1');
+  });
+});
+
+describe('withSettings', () => {
+  it('reports an OptionError under the setting its option came from', () => {
+    const refuse = () => {
+      throw new OptionError('tokenScheme', 'keyword', 'one HTTP token', 'two words');
+    };
+    expect(() => withSettings({ keyword: 'TOKEN_KEYWORD' }, 'AUTH_SCHEME', refuse)).toThrow(
+      new ConfigError('TOKEN_KEYWORD', 'tokenScheme: options.keyword must be one HTTP token, got "two words"'),
+    );
+    expect(() => withSettings({}, 'AUTH_SCHEME', refuse)).toThrow(/^AUTH_SCHEME: tokenScheme: options\.keyword/);
+  });
+
+  it('lets any other error through unchanged', () => {
+    const boom = new Error('disk on fire');
+    expect(() =>
+      withSettings({}, 'AUTH_SCHEME', () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
   });
 });

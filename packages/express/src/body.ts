@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { ApiError, parseError, payloadTooLarge, unsupportedMediaType } from '@authbench/core';
@@ -11,8 +12,50 @@ class TooDeep extends Error {
   readonly status = 400;
 }
 
+/** A JSON body whose bytes are not UTF-8: DRF's JSONParser fails decoding it, before any JSON is read. */
+class NotUtf8 extends Error {
+  readonly status = 400;
+}
+
+/**
+ * Where UTF-8 decoding fails, in the words of Python's codec (DRF's
+ * `ParseError` quotes it): `'utf-8' codec can't decode byte 0xff in position
+ * 0: invalid start byte`. null for valid UTF-8.
+ */
+export function utf8Error(buf: Uint8Array): string | null {
+  const fail = (at: number, reason: string, end = at + 1) =>
+    end - at > 1
+      ? `'utf-8' codec can't decode bytes in position ${at}-${end - 1}: ${reason}`
+      : `'utf-8' codec can't decode byte 0x${buf[at]!.toString(16).padStart(2, '0')} in position ${at}: ${reason}`;
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0) return fail(i, 'invalid start byte');
+    // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
+    const low = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+    const high = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k < length; k++) {
+      if (i + k >= buf.length) return fail(i, 'unexpected end of data', buf.length);
+      const c = buf[i + k]!;
+      if (k === 1 ? c < low || c > high : c < 0x80 || c > 0xbf) return fail(i, 'invalid continuation byte', i + k);
+    }
+    i += length;
+  }
+  return null;
+}
+
+/** Refuses what DRF's JSONParser cannot read: bytes that are not UTF-8, and nesting past MAX_JSON_DEPTH. */
+function checkJson(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buf)) throw new NotUtf8(utf8Error(buf) ?? 'invalid UTF-8');
+  rejectDeepJson(buf);
+}
+
 /** Counts bracket nesting outside strings, in one pass over the raw bytes. */
-function rejectDeepJson(_req: unknown, _res: unknown, buf: Buffer): void {
+function rejectDeepJson(buf: Buffer): void {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < buf.length; i++) {
@@ -27,7 +70,7 @@ function rejectDeepJson(_req: unknown, _res: unknown, buf: Buffer): void {
   }
 }
 
-const parseJson = express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true, verify: rejectDeepJson });
+const parseJson = express.json({ limit: BODY_LIMIT_BYTES, strict: false, type: () => true, verify: checkJson });
 const parseForm = express.urlencoded({ limit: BODY_LIMIT_BYTES, extended: false, parameterLimit: 100, type: () => true });
 
 function hasBody(headers: IncomingHttpHeaders): boolean {
@@ -40,7 +83,10 @@ function hasBody(headers: IncomingHttpHeaders): boolean {
  * content type is a 415, as DRF answers.
  */
 export function readBody({ form }: { form: boolean }): RequestHandler {
-  return (req, res, next) => {
+  return (req, res, done) => {
+    // The parsers' own errors become API errors here, so that an error handler
+    // never has to guess whether a parser error was ours or the application's.
+    const next = (error?: unknown) => done(error === undefined ? undefined : (bodyParserError(error) ?? error));
     if (!hasBody(req.headers)) {
       req.body = {};
       return next();
@@ -73,8 +119,9 @@ export function describeJsonError(message: string): string {
 const MALFORMED_BODY = new ApiError(400, { detail: 'Malformed request body.' }, 'parse_error');
 
 /** Maps the errors of Express's body parsers to API errors; null for anything else. */
-export function bodyParserError(error: unknown): ApiError | null {
+function bodyParserError(error: unknown): ApiError | null {
   if (error instanceof TooDeep) return parseError(`Nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  if (error instanceof NotUtf8) return parseError(error.message);
   const { type, status, message, code, errno } = error as { type?: unknown; status?: unknown; message?: unknown; code?: unknown; errno?: unknown };
   // A body that its Content-Encoding (gzip, deflate, br) does not describe: zlib's error (Z_DATA_ERROR,
   // brotli's ERR__ERROR_FORMAT_…), which the parser passes on with a 400 but no type.

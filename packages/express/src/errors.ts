@@ -1,27 +1,19 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ApiError, AuthenticationError, methodNotAllowed, notFound, type AuthScheme } from '@authbench/core';
-import { bodyParserError } from './body.js';
 import { reportToLine, requestIdOf, type UnexpectedErrorReporter } from './logging.js';
 
 /**
- * The one place where errors become responses. Authentication failures follow
- * DRF's rule: 401 with the first scheme's `WWW-Authenticate` challenge, or 403
- * when that scheme has none. Anything unexpected is logged (name, message and
- * stack only: never the request) and answered with a bare 500.
+ * Turns authbench's errors into DRF's responses, and passes every other
+ * error on, untouched, to the application's own error handlers.
+ * Authentication failures follow DRF's rule: 401 with the first scheme's
+ * `WWW-Authenticate` challenge, or 403 when that scheme has none.
  */
-export function errorHandler(
-  schemes: readonly AuthScheme[],
-  report: UnexpectedErrorReporter = reportToLine((line) => console.error(line)),
-): ErrorRequestHandler {
+export function apiErrorHandler(schemes: readonly AuthScheme[]): ErrorRequestHandler {
   const challenge = schemes[0]?.challenge ?? null;
   return (error, _req, res, next) => {
     if (res.headersSent) return next(error);
-    const apiError = error instanceof ApiError ? error : (bodyParserError(error) ?? routerError(error));
-    if (!apiError) {
-      report(error, requestIdOf(res));
-      res.status(500).json({ detail: 'A server error occurred.' });
-      return;
-    }
+    if (!(error instanceof ApiError)) return next(error);
+    const apiError = error;
     let status = apiError.status;
     if (apiError instanceof AuthenticationError) {
       const header = apiError.challenge ?? challenge;
@@ -32,16 +24,36 @@ export function errorHandler(
   };
 }
 
+/**
+ * The last handler of an app that is all API: anything unexpected is reported
+ * (name, message and stack only: never the request) and answered with a bare
+ * JSON 500, never a stack trace.
+ */
+export function unexpectedErrorHandler(report: UnexpectedErrorReporter = reportToLine((line) => console.error(line))): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    report(error, requestIdOf(res));
+    res.status(500).json({ detail: 'A server error occurred.' });
+  };
+}
+
+/** Both of the above: DRF's answers for authbench's errors, a bare 500 for the rest. */
+export function errorHandler(schemes: readonly AuthScheme[], report?: UnexpectedErrorReporter): ErrorRequestHandler[] {
+  return [apiErrorHandler(schemes), unexpectedErrorHandler(report)];
+}
+
+/** A JSON 404 for whatever no route matched (DRF's `NotFound`). */
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
 
 /**
- * Express's router cannot percent-decode a path parameter (`/api/auth/sessions/%`)
- * and throws a URIError quoting it. That path names nothing: 404, as DRF answers
- * an unknown session id (Django keeps a broken escape literally in the path).
+ * Express's router cannot percent-decode a path parameter (`/sessions/%`) and
+ * throws a URIError quoting it. On the auth router's own routes that path
+ * names nothing: 404, as DRF answers an unknown session id (Django keeps a
+ * broken escape literally in the path).
  */
-function routerError(error: unknown): ApiError | null {
-  return error instanceof URIError && (error as { status?: unknown }).status === 400 ? notFound() : null;
-}
+export const undecodablePathHandler: ErrorRequestHandler = (error, _req, _res, next) => {
+  next(error instanceof URIError && (error as { status?: unknown }).status === 400 ? notFound() : error);
+};
 
 /** For `router.route(path).all(...)` after the allowed methods. */
 export function methodNotAllowedHandler(allowed: readonly string[]): RequestHandler {

@@ -1,9 +1,10 @@
 import './request.js';
 
+export { createAuth, type Auth, type AuthOptions } from './auth.js';
 export { createAuthApp, type AuthAppOptions } from './app.js';
-export { authenticate, requireAuth } from './authenticate.js';
+export { authenticate, refuseAnonymous, requireAuth, type AuthenticatedHandler, type AuthenticatedRequest } from './authenticate.js';
 export { BODY_LIMIT_BYTES, MAX_JSON_DEPTH, readBody } from './body.js';
-export { errorHandler, notFoundHandler } from './errors.js';
+export { apiErrorHandler, errorHandler, notFoundHandler, unexpectedErrorHandler } from './errors.js';
 export {
   LOG_LEVELS,
   createLogger,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { UserId } from '@authbench/core';
 
 export type { DestinationStream, Logger } from 'pino';
 
@@ -29,7 +30,7 @@ export interface RequestLogFields {
   status: number;
   ms: number;
   scheme?: string;
-  userId?: number;
+  userId?: UserId;
   /** The client went away before the response was written. */
   aborted?: true;
 }

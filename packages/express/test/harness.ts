@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Accounts, type Argon2Parameters, type AuthScheme, type LoginThrottle } from '@authbench/core';
+import { type AuthScheme } from '@authbench/core';
+import { Accounts, type Argon2Parameters, type LoginThrottle } from '@authbench/accounts';
 import { tokenScheme, type TokenSchemeOptions } from '@authbench/scheme-token';
 import { openSqliteStore, type SqliteStore } from '@authbench/store-sqlite';
 import { createAuthApp, createAuthServer, listen, type Logger } from '../src/index.js';
@@ -22,7 +23,7 @@ export function startTokenApp(options: Omit<TokenSchemeOptions, 'tokens'> = {}):
 /** The real app on an ephemeral port over a fresh SQLite file, with the schemes given. */
 export async function startApp(
   makeSchemes: (store: SqliteStore) => AuthScheme[],
-  options: { logger?: Logger; throttle?: (store: SqliteStore) => LoginThrottle; trustProxy?: boolean | number; hashing?: Argon2Parameters } = {},
+  options: { logger?: Logger; throttle?: (store: SqliteStore) => LoginThrottle; trustProxy?: readonly string[]; hashing?: Argon2Parameters } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'authbench-http-'));
   const store = openSqliteStore(join(dir, 'db.sqlite3'));
@@ -37,7 +38,7 @@ export async function startApp(
   const logged: string[] = [];
   const app = createAuthApp({
     schemes,
-    accounts,
+    users: accounts,
     log: (line) => logged.push(line),
     logger: options.logger,
     throttle: options.throttle?.(store),

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Accounts, ServiceUnavailableError, type AuthScheme } from '@authbench/core';
+import { ServiceUnavailableError, type AuthScheme } from '@authbench/core';
+import { Accounts } from '@authbench/accounts';
 import { jwtScheme } from '@authbench/scheme-jwt';
 import { knoxScheme } from '@authbench/scheme-knox';
 import { sessionScheme } from '@authbench/scheme-session';
@@ -35,33 +36,47 @@ const changePassword = (headers: Record<string, string>) =>
 
 /** Starts a login for alice that passes its password check and then waits until `release` is called. */
 function heldLogin(send: () => Promise<Reply>): { reply: Promise<Reply>; checked: Promise<void>; release: () => void } {
-  const original = Accounts.prototype.checkCredentials;
+  const original = Accounts.prototype.checkPassword;
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let checked!: () => void;
   const checkedOnce = new Promise<void>((resolve) => (checked = resolve));
-  vi.spyOn(Accounts.prototype, 'checkCredentials').mockImplementationOnce(async function (this: Accounts, username, password) {
-    const verified = await original.call(this, username, password);
+  vi.spyOn(Accounts.prototype, 'checkPassword').mockImplementationOnce(async function (this: Accounts, user, password) {
+    const matches = await original.call(this, user, password);
     checked();
     await gate;
-    return verified;
+    return matches;
   });
   return { reply: send(), checked: checkedOnce, release };
 }
 
 /**
- * The owner logs in with a session now; the next login's last look (`stillValid`) passes, and
+ * Runs `during` inside the next login's last look: the route reads the password stamp once
+ * before the password check and once after issuing; this hooks that second read.
+ */
+function onLastLook(during: () => Promise<void>): void {
+  const original = Accounts.prototype.passwordStamp;
+  let calls = 0;
+  vi.spyOn(Accounts.prototype, 'passwordStamp').mockImplementation(async function (this: Accounts, user) {
+    if (++calls === 2) await during();
+    return original.call(this, user);
+  });
+}
+
+/**
+ * The owner logs in with a session now; the next login's last look passes, and
  * then, before that login answers, the owner changes the password with that session.
  */
 async function ownerChangesPasswordAfterTheLastLook(): Promise<void> {
   const owner = await login({ username: 'alice', password: STRONG_PASSWORD });
   const cookies = owner.headers.getSetCookie().map((c) => c.split(';', 1)[0]!);
   const csrf = cookies.find((c) => c.startsWith('csrftoken='))!.slice('csrftoken='.length);
-  const original = Accounts.prototype.stillValid;
-  vi.spyOn(Accounts.prototype, 'stillValid').mockImplementationOnce(async function (this: Accounts, verified) {
-    const valid = await original.call(this, verified);
-    expect((await changePassword({ cookie: cookies.join('; '), 'x-csrftoken': csrf })).status).toBe(200);
-    return valid;
+  const original = Accounts.prototype.passwordStamp;
+  let calls = 0;
+  vi.spyOn(Accounts.prototype, 'passwordStamp').mockImplementation(async function (this: Accounts, user) {
+    const stamp = await original.call(this, user);
+    if (++calls === 2) expect((await changePassword({ cookie: cookies.join('; '), 'x-csrftoken': csrf })).status).toBe(200);
+    return stamp;
   });
 }
 
@@ -104,11 +119,10 @@ describe('a login in flight across a password change is refused, and issues noth
     let ownersNew = '';
     // The thief's login created the user's token; before its last look, the owner logs in
     // (and gets that same token), then changes the password, which replaces it.
-    const original = Accounts.prototype.stillValid;
-    vi.spyOn(Accounts.prototype, 'stillValid').mockImplementationOnce(async function (this: Accounts, verified) {
+    onLastLook(async () => {
+      vi.restoreAllMocks(); // the owner's own login and change below look as usual
       const owner = ((await login({ username: 'alice', password: STRONG_PASSWORD })).body as { token: string }).token;
       ownersNew = ((await changePassword({ authorization: `Token ${owner}` })).body as { token: string }).token;
-      return original.call(this, verified);
     });
     const refused = await login({ username: 'alice', password: STRONG_PASSWORD });
     expect([refused.status, refused.body]).toEqual([400, BAD_LOGIN]);
@@ -228,7 +242,9 @@ describe('a login in flight across a password change is refused, and issues noth
     await setUp((store) =>
       name === 'knox' ? [knoxScheme({ knoxTokens: store.knoxTokens })] : [sessionScheme({ sessions: store.sessions, secrets: [SESSION_SECRET] })],
     );
-    vi.spyOn(Accounts.prototype, 'stillValid').mockRejectedValueOnce(new ServiceUnavailableError('PostgreSQL'));
+    onLastLook(async () => {
+      throw new ServiceUnavailableError('PostgreSQL');
+    });
     const reply = await login({ username: 'alice', password: STRONG_PASSWORD });
     expect(reply.status).toBe(503);
     expect(reply.headers.getSetCookie().filter((c) => c.startsWith('sessionid='))).toEqual([]);

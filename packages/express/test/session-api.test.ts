@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OptionError } from '@authbench/core';
 import { maskSecret, sessionScheme, type SessionSchemeOptions } from '@authbench/scheme-session';
 import { tokenScheme } from '@authbench/scheme-token';
 import { openSqliteStore, type SqliteStore } from '@authbench/store-sqlite';
@@ -218,7 +219,7 @@ describe('session: the cost of a read-only request', () => {
 describe('session over HTTPS: the strict Referer check', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startApp((store) => [session(store, { trustProxy: true, trustedOrigins: ['https://*.trusted.example'] })]);
+    app = await startApp((store) => [session(store, { trustProxy: ['loopback'], trustedOrigins: ['https://*.trusted.example'] })]);
     await register(app, 'alice');
   });
   afterAll(async () => {
@@ -289,7 +290,7 @@ describe('login CSRF: unsafe requests without a session are checked too', () => 
   let app: TestApp;
   let own: string;
   beforeAll(async () => {
-    app = await startApp((store) => [session(store, { trustProxy: true, trustedOrigins: ['https://app.trusted.example'] })]);
+    app = await startApp((store) => [session(store, { trustProxy: ['loopback'], trustedOrigins: ['https://app.trusted.example'] })]);
     own = `http://127.0.0.1:${app.port}`;
     await register(app, 'alice');
   });
@@ -422,7 +423,7 @@ describe('sessionScheme options', () => {
     const store = openSqliteStore(join(dir, 'db.sqlite3'));
     try {
       expect(() => session(store, { trustedOrigins: ['https://ok.example.com', 'app.example.com'] })).toThrow(
-        new TypeError('sessionScheme: options.trustedOrigins entries must start with a scheme (https://…), got "app.example.com"'),
+        new OptionError('sessionScheme', 'trustedOrigins', 'entries that start with a scheme (https://…)', 'app.example.com'),
       );
       expect(() => session(store, { trustedOrigins: ['https://*.example.com'] })).not.toThrow();
     } finally {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Accounts, LoginThrottle, addressKey, usernameKey, type ThrottleStore } from '@authbench/core';
+import { type ThrottleStore } from '@authbench/core';
+import { Accounts, LoginThrottle, addressKey, usernameKey } from '@authbench/accounts';
 import { knoxScheme } from '@authbench/scheme-knox';
 import { tokenScheme } from '@authbench/scheme-token';
 import { STRONG_PASSWORD, call, register, startApp, startTokenApp, type Reply, type TestApp } from './harness.js';
@@ -38,7 +39,7 @@ describe('login throttling (token)', () => {
   beforeEach(async () => {
     app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
       throttle: (store) => new LoginThrottle({ store: store.throttle, clock }),
-      trustProxy: true,
+      trustProxy: ['loopback'],
     });
     await register(app, 'alice');
     await register(app, 'bob');
@@ -100,13 +101,13 @@ describe('login throttling (token)', () => {
   });
 
   it('lets only the allowance of a parallel burst at one username reach the password check', async () => {
-    const original = Accounts.prototype.checkCredentials; // before the spy replaces it
-    const check = vi.spyOn(Accounts.prototype, 'checkCredentials');
+    const original = Accounts.prototype.checkPassword; // before the spy replaces it
+    const check = vi.spyOn(Accounts.prototype, 'checkPassword');
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    check.mockImplementation(async function (this: Accounts, username, password) {
+    check.mockImplementation(async function (this: Accounts, user, password) {
       await gate; // held until the burst has been judged, so all ten overlap
-      return original.call(this, username, password);
+      return original.call(this, user, password);
     });
     let settled = 0;
     const burst = Array.from({ length: 10 }, () => login('alice', 'wrong-password').finally(() => settled++));
@@ -132,12 +133,12 @@ describe('login throttling (token)', () => {
   });
 
   it('someone holding correct logins in flight does not lock the owner out', async () => {
-    const original = Accounts.prototype.checkCredentials;
+    const original = Accounts.prototype.checkPassword;
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const held = vi.spyOn(Accounts.prototype, 'checkCredentials').mockImplementation(async function (this: Accounts, username, password) {
+    const held = vi.spyOn(Accounts.prototype, 'checkPassword').mockImplementation(async function (this: Accounts, user, password) {
       if (held.mock.calls.length <= 5) await gate; // the first five hold their password check open
-      return original.call(this, username, password);
+      return original.call(this, user, password);
     });
     const attacker = Array.from({ length: 5 }, () => login('alice', STRONG_PASSWORD, from('203.0.113.9')));
     for (let waited = 0; held.mock.calls.length < 5 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
@@ -152,7 +153,7 @@ describe('login throttling (token)', () => {
   });
 
   it('a throttled login checks no password: no hashing at all', async () => {
-    const check = vi.spyOn(Accounts.prototype, 'checkCredentials');
+    const check = vi.spyOn(Accounts.prototype, 'checkPassword');
     for (let i = 0; i < 5; i++) await login('alice', 'wrong-password');
     expect(check).toHaveBeenCalledTimes(5);
     const started = performance.now();
@@ -170,8 +171,9 @@ describe('login throttling (token)', () => {
     expect(await app.store.throttle.get([usernameKey('alice'), addressKey('127.0.0.1')], now)).toEqual([null, null]);
   });
 
-  it('throttles username probing through register, never successful registrations', async () => {
-    for (let i = 0; i < 25; i++) expect((await register(app, `new${i}`)).status).toBe(201);
+  it('throttles username probing through register; successful ones count only against their own budget', async () => {
+    // With alice and bob, nine: within the budget of successful registrations per address (ten).
+    for (let i = 0; i < 7; i++) expect((await register(app, `new${i}`)).status).toBe(201);
     expect(await app.store.throttle.get([addressKey('127.0.0.1')], now)).toEqual([null]);
     for (let i = 0; i < 20; i++) {
       const reply = await register(app, i % 2 === 0 ? 'alice' : 'bob');
@@ -297,5 +299,102 @@ describe('without a throttle', () => {
     expect(statuses(replies)).toEqual(Array.from({ length: 25 }, () => 400));
     for (let i = 0; i < 25; i++) expect((await register(app, 'alice')).status).toBe(400);
     expect((await login('alice', STRONG_PASSWORD)).status).toBe(200);
+  });
+});
+
+describe('the client address behind proxies (TRUST_PROXY as a list)', () => {
+  const startBehind = async (trustProxy: readonly string[]) => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, clock, userFailures: 1000, addressFailures: 3 }),
+      trustProxy,
+    });
+    await register(app, 'alice');
+  };
+
+  it('a peer that is not a listed proxy cannot rotate X-Forwarded-For out of its address counter', async () => {
+    await startBehind(['192.0.2.1']); // the tests' peer, 127.0.0.1, is not it
+    for (let i = 0; i < 3; i++) expect((await login('alice', 'wrong-password', from(`198.51.100.${i}`))).status).toBe(400);
+    expectThrottled(await login('alice', 'wrong-password', from('198.51.100.99')), 1);
+    expect(await app.store.throttle.get([addressKey('127.0.0.1')], now)).toEqual([{ failures: 3, lastFailure: T0 }]);
+  });
+
+  it("an entry with a port is that client's address: strangers with ports do not share, nor lock out, one counter", async () => {
+    await startBehind(['loopback']);
+    for (let i = 0; i < 3; i++) expect((await login('alice', 'wrong-password', from(`203.0.113.9:${4000 + i}`))).status).toBe(400);
+    expectThrottled(await login('alice', 'wrong-password', from('203.0.113.9:5000')), 1);
+    // Another client behind the same proxy, with its own port, is not held back.
+    expect((await login('alice', STRONG_PASSWORD, from('198.51.100.7:6000'))).status).toBe(200);
+    expect(await app.store.throttle.get([addressKey('203.0.113.9'), addressKey('198.51.100.7')], now)).toEqual([
+      { failures: 3, lastFailure: T0 },
+      null,
+    ]);
+  });
+});
+
+describe("a stranger's guessing does not lock out the owner (OWASP's device cookies)", () => {
+  beforeEach(async () => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, clock }),
+      trustProxy: ['loopback'],
+    });
+    await register(app, 'alice');
+  });
+  const deviceCookie = (reply: Reply) => reply.headers.getSetCookie().find((c) => c.startsWith('authbench_device='))!.split(';', 1)[0]!;
+
+  it('a device that logged in before still gets in with the right password while strangers are held back', async () => {
+    const owner = await login('alice', STRONG_PASSWORD, from('198.51.100.7'));
+    expect(owner.status).toBe(200);
+    const cookie = deviceCookie(owner);
+    expect(owner.headers.getSetCookie().find((c) => c.startsWith('authbench_device='))).toMatch(
+      /^authbench_device=[\w-]{16}\.[\w-]{22}\.[\w-]{22}; Max-Age=31536000; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
+    for (let i = 0; i < 5; i++) expect((await login('alice', 'wrong-password', from('203.0.113.9'))).status).toBe(400);
+    expectThrottled(await login('alice', STRONG_PASSWORD, from('203.0.113.9')), 1);
+    // The owner, from another address, without the cookie: a stranger too, held back.
+    expectThrottled(await login('alice', STRONG_PASSWORD, from('198.51.100.8')), 1);
+    // With it: in at once, however long the stranger keeps guessing.
+    now += 60_000;
+    for (let i = 0; i < 3; i++) await login('alice', 'wrong-password', from('203.0.113.9'));
+    const again = await login('alice', STRONG_PASSWORD, { ...from('198.51.100.8'), cookie });
+    expect(again.status).toBe(200);
+    expect(again.headers.getSetCookie().some((c) => c.startsWith('authbench_device='))).toBe(false); // it has one
+  });
+
+  it('a client holding a credential of the user is known too; one of another user, a forged or another user’s cookie is not', async () => {
+    const token = ((await login('alice', STRONG_PASSWORD)).body as { token: string }).token;
+    await register(app, 'bob');
+    const bobs = await login('bob', STRONG_PASSWORD);
+    const bobToken = (bobs.body as { token: string }).token;
+    for (let i = 0; i < 5; i++) await login('alice', 'wrong-password', from('203.0.113.9'));
+    expect((await login('alice', STRONG_PASSWORD, { authorization: `Token ${token}` })).status).toBe(200);
+    expectThrottled(await login('alice', STRONG_PASSWORD, { authorization: `Token ${bobToken}` }), 1);
+    expectThrottled(await login('alice', STRONG_PASSWORD, { cookie: deviceCookie(bobs) }), 1);
+    const forged = deviceCookie(bobs).replace(/\.[\w-]+$/, '.AAAAAAAAAAAAAAAAAAAAAA');
+    expectThrottled(await login('alice', STRONG_PASSWORD, { cookie: forged }), 1);
+  });
+
+  it("a known device's own failures hold back that device alone", async () => {
+    const cookie = deviceCookie(await login('alice', STRONG_PASSWORD));
+    for (let i = 0; i < 5; i++) expect((await login('alice', 'wrong-password', { cookie })).status).toBe(400);
+    expectThrottled(await login('alice', STRONG_PASSWORD, { cookie }), 1);
+    // Strangers' counter was not touched by the device's failures: the username is open to them.
+    expect((await login('alice', STRONG_PASSWORD, from('198.51.100.9'))).status).toBe(200);
+  });
+});
+
+describe('registrations have a budget per address', () => {
+  it('the 11th successful registration from one address within the window waits; another address does not', async () => {
+    app = await startApp((store) => [tokenScheme({ tokens: store.tokens })], {
+      throttle: (store) => new LoginThrottle({ store: store.throttle, clock }),
+      trustProxy: ['loopback'],
+    });
+    const registerFrom = (name: string, address: string) =>
+      call(app, 'POST', '/api/auth/register', { json: { username: name, password: STRONG_PASSWORD }, headers: from(address) });
+    for (let i = 0; i < 10; i++) expect((await registerFrom(`user${i}`, '203.0.113.5')).status).toBe(201);
+    expectThrottled(await registerFrom('user10', '203.0.113.5'), 1);
+    expect((await registerFrom('user10', '198.51.100.5')).status).toBe(201);
+    now += 1000;
+    expect((await registerFrom('user11', '203.0.113.5')).status).toBe(201);
+    expectThrottled(await registerFrom('user12', '203.0.113.5'), 2);
   });
 });

@@ -1,28 +1,40 @@
-import { randomBytes } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
 import {
   AuthenticationError,
   charField,
   deleteInBatches,
   isHttpToken,
+  OptionError,
   parseAuthorizationHeader,
   ValidationError,
   type AuthScheme,
   type Caller,
   type FieldErrors,
+  type JwtOutstandingRecord,
   type JwtStore,
   type User,
-  type UserStore,
+  type UserId,
+  type UserRepository,
 } from '@authbench/core';
 import { ALGORITHMS, prepareKeyRing, type JwtAlgorithm, type KeyRing } from './keys.js';
+import { joseVerifier, nodeVerifier, type VerifyChecks } from './verify.js';
 
 export { ALGORITHMS, MIN_SECRET_BYTES, type JwtAlgorithm } from './keys.js';
+export { jwtWiring } from './env.js';
 
 /** djangorestframework-simplejwt's settings, under their simplejwt names where they have one. */
 export interface JwtSchemeOptions {
   readonly jwt: JwtStore;
   /** For the per-request user check and refresh. */
-  readonly users: UserStore;
+  readonly users: Pick<UserRepository, 'findById'>;
+  /**
+   * The `user_id` claim is a string, as simplejwt writes it; this turns it
+   * back into the id `users.findById` expects. Default: a decimal integer
+   * becomes a number, anything else (a UUID) stays a string, as Django's
+   * primary key field would read it.
+   */
+  readonly parseUserId?: ((claim: string) => UserId | null) | undefined;
   /** ALGORITHM. Default HS256. */
   readonly algorithm?: JwtAlgorithm | undefined;
   /** SIGNING_KEY: the HMAC secret (32 bytes or more), or a PKCS#8 PEM private key. */
@@ -39,6 +51,14 @@ export interface JwtSchemeOptions {
    * revokes its whole login. Default true (simplejwt's is false).
    */
   readonly rotateRefreshTokens?: boolean | undefined;
+  /**
+   * With rotation: seconds after a refresh during which presenting the same
+   * refresh token again (two tabs, a client's retry) answers the pair that
+   * refresh returned, while that pair's refresh token is still live, instead
+   * of revoking the login as reuse. After it, reuse revokes as before.
+   * Default 10; 0 turns the window off. simplejwt has none.
+   */
+  readonly refreshGraceSeconds?: number | undefined;
   /** AUTH_HEADER_TYPES, matched case-insensitively. Default ['Bearer']. */
   readonly authHeaderTypes?: readonly string[] | undefined;
   readonly issuer?: string | undefined;
@@ -51,10 +71,19 @@ export interface JwtSchemeOptions {
    * looked up, so a deactivated user fails at once).
    */
   readonly stateless?: boolean | undefined;
+  /** UPDATE_LAST_LOGIN: write the user's `last_login` at login. Default false, as simplejwt. */
+  readonly updateLastLogin?: boolean | undefined;
   /** Check on every request that the access token's login was not logged out. Default false. */
   readonly checkRevocation?: boolean | undefined;
   /** The clock, for tests. */
   readonly now?: (() => Date) | undefined;
+  /**
+   * How access and refresh tokens are verified. `'node'` (default): a
+   * synchronous check on node:crypto keys, a few µs for HMAC. `'jose'`:
+   * jose's `jwtVerify` through WebCrypto, asynchronous, 40–100 µs. Both make
+   * the same checks and accept the same tokens (src/verify.ts).
+   */
+  readonly verifier?: 'node' | 'jose' | undefined;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -83,58 +112,53 @@ class TokenError extends Error {}
 
 function positive(value: number | undefined, fallback: number, name: string, min = 1): number {
   const chosen = value ?? fallback;
-  if (!Number.isInteger(chosen) || chosen < min) throw new TypeError(`jwtScheme: options.${name} must be a whole number of seconds, at least ${min}, got ${chosen}`);
+  if (!Number.isInteger(chosen) || chosen < min) throw new OptionError('jwtScheme', name, `a whole number of seconds, at least ${min}`, chosen);
   return chosen;
+}
+
+const DECIMAL_ID = /^(0|[1-9][0-9]{0,15})$/;
+/** A decimal integer claim as a number (Django's AutoField), anything else as the string it is. */
+function defaultParseUserId(claim: string): UserId | null {
+  if (!DECIMAL_ID.test(claim)) return claim;
+  const id = Number(claim);
+  return Number.isSafeInteger(id) ? id : null;
 }
 
 const newId = () => randomBytes(16).toString('hex'); // simplejwt's uuid4().hex: 32 hex digits
 
-export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
+/** simplejwt's TokenObtainPairView body. */
+export interface JwtLoginBody {
+  readonly refresh: string;
+  readonly access: string;
+}
+
+export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
   const { jwt: store, users } = options;
+  const parseUserId = options.parseUserId ?? defaultParseUserId;
   const algorithm = options.algorithm ?? 'HS256';
-  if (!ALGORITHMS.includes(algorithm)) throw new TypeError(`jwtScheme: options.algorithm must be one of ${ALGORITHMS.join(', ')}, got "${algorithm}"`);
+  if (!ALGORITHMS.includes(algorithm)) throw new OptionError('jwtScheme', 'algorithm', `one of ${ALGORITHMS.join(', ')}`, algorithm);
   const accessLifetime = positive(options.accessTokenLifetime, 300, 'accessTokenLifetime');
   const refreshLifetime = positive(options.refreshTokenLifetime, 86_400, 'refreshTokenLifetime');
   const leeway = positive(options.leeway, 0, 'leeway', 0);
   const rotate = options.rotateRefreshTokens ?? true;
+  const refreshGrace = positive(options.refreshGraceSeconds, 10, 'refreshGraceSeconds', 0);
   const headerTypes = options.authHeaderTypes ?? ['Bearer'];
   if (headerTypes.length === 0 || !headerTypes.every(isHttpToken)) {
-    throw new TypeError(`jwtScheme: options.authHeaderTypes must be one or more HTTP tokens, got ${JSON.stringify(headerTypes)}`);
+    throw new OptionError('jwtScheme', 'authHeaderTypes', 'one or more HTTP tokens', headerTypes);
   }
   const keywords = headerTypes.map((t) => t.toLowerCase());
   const challenge = `${headerTypes[0]} realm="api"`;
   const clock = options.now ?? (() => new Date());
+  const verifierName = options.verifier ?? 'node';
+  if (verifierName !== 'node' && verifierName !== 'jose') throw new OptionError('jwtScheme', 'verifier', '"node" or "jose"', verifierName);
   const keyRing = prepareKeyRing(algorithm, options.signingKey, options.verifyingKeys ?? []);
   keyRing.catch(() => {}); // a failure surfaces at the first use; the checks above make it unlikely
 
-  // Built once: per request only the current time changes.
-  const baseVerifyOptions = {
-    algorithms: [algorithm],
-    clockTolerance: leeway,
-    ...(options.issuer !== undefined && { issuer: options.issuer }),
-    ...(options.audience !== undefined && { audience: options.audience }),
-  };
+  const checks: VerifyChecks = { algorithm, leeway, issuer: options.issuer, audience: options.audience };
+  const verifyNode = nodeVerifier(checks);
+  const verifyJose = joseVerifier(checks);
   let readyRing: KeyRing | undefined; // set once the ring is ready, so a request awaits nothing for it
   keyRing.then((ring) => (readyRing = ring), () => {});
-
-  /**
-   * The key the token's `kid` names; no kid (a token simplejwt itself
-   * minted) means the signing key. Chosen here and handed to jose as a
-   * CryptoKey: a resolver function takes jose's slower path (measured 15 %
-   * of a verify), and reading the header again costs about 1 µs.
-   */
-  function keyFor(token: string, ring: KeyRing): CryptoKey {
-    let header: unknown;
-    try {
-      header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-    } catch {
-      throw new TokenError('Token is invalid');
-    }
-    const kid = typeof header === 'object' && header !== null ? (header as { kid?: unknown }).kid : undefined;
-    const key = kid === undefined ? ring.signing.key : typeof kid === 'string' ? ring.verifying.get(kid) : undefined;
-    if (!key) throw new TokenError('Token is invalid');
-    return key;
-  }
 
   async function sign(payload: JWTPayload, keys: KeyRing): Promise<string> {
     let jwt = new SignJWT(payload).setProtectedHeader({ alg: algorithm, typ: 'JWT', kid: keys.signing.kid });
@@ -149,13 +173,10 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
    */
   async function decode(token: string, now: Date, tokenType: 'access' | 'refresh' | null): Promise<JWTPayload> {
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('Token is invalid');
-    const key = keyFor(token, readyRing ?? (await keyRing));
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, key, { ...baseVerifyOptions, currentDate: now }));
-    } catch (error) {
-      throw new TokenError(error instanceof joseErrors.JWTExpired ? 'Token is expired' : 'Token is invalid');
-    }
+    const ring = readyRing ?? (await keyRing);
+    const payload =
+      verifierName === 'node' ? verifyNode(token, ring.verifyKeys.node, now) : await verifyJose(token, ring.verifyKeys.jose, now);
+    if (typeof payload === 'string') throw new TokenError(payload === 'expired' ? 'Token is expired' : 'Token is invalid');
     if (typeof payload.exp !== 'number') throw new TokenError("Token has no 'exp' claim");
     if (typeof payload.jti !== 'string') throw new TokenError('Token has no id');
     if (tokenType !== null) {
@@ -165,19 +186,47 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
     return payload;
   }
 
+  /** The claim as the repository's id; null when it names no one (not a string, or unparseable). */
+  const userIdOf = (claim: unknown): UserId | null => {
+    if (typeof claim === 'string') return claim === '' ? null : parseUserId(claim);
+    // Tokens minted elsewhere (simplejwt before 5.5) may carry an integer.
+    return typeof claim === 'number' && Number.isSafeInteger(claim) ? claim : null;
+  };
   const loginIdOf = (payload: JWTPayload) => (typeof payload['sid'] === 'string' ? payload['sid'] : null);
   const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-  /** A refresh token for a login, and the access token made from it (simplejwt copies the claims). */
-  async function issuePair(user: User, loginId: string, now: Date) {
-    const keys = await keyRing;
+  /** A new refresh token's record: a fresh jti, issued `now` (whole seconds, as `iat`), expiring a lifetime later. */
+  function newRefresh(user: User, loginId: string, now: Date): JwtOutstandingRecord {
     const iat = seconds(now);
-    const claims = { user_id: String(user.id), username: user.username, sid: loginId };
-    const refreshJti = newId();
-    const refreshExp = iat + refreshLifetime;
-    const refresh = await sign({ token_type: 'refresh', exp: refreshExp, iat, jti: refreshJti, ...claims }, keys);
-    const access = await sign({ token_type: 'access', exp: iat + accessLifetime, iat, jti: newId(), ...claims }, keys);
-    return { refresh, access, refreshJti, refreshExpires: new Date(refreshExp * 1000).toISOString() };
+    return {
+      jti: newId(),
+      loginId,
+      userId: user.id,
+      createdAt: now.toISOString(),
+      expiresAt: new Date((iat + refreshLifetime) * 1000).toISOString(),
+    };
+  }
+
+  /**
+   * The refresh token of a stored record, and the access token made from it
+   * (simplejwt copies the claims). Every claim comes from the record, the
+   * user and the options; the access token's jti is a hash of the refresh
+   * token's. So signing one record twice gives the same claims, which is how
+   * a refresh repeated within the grace window answers the same pair without
+   * any token being stored. HS256/384/512, RS256 (PKCS#1 v1.5) and EdDSA
+   * signatures are deterministic, so the tokens are byte for byte the same;
+   * ES256 signatures are randomised, so there the tokens carry the same
+   * claims (and jtis) under a different, equally valid signature.
+   */
+  async function signPair(user: User, record: JwtOutstandingRecord) {
+    const keys = await keyRing;
+    const iat = seconds(new Date(record.createdAt));
+    const exp = seconds(new Date(record.expiresAt));
+    const claims = { user_id: String(user.id), username: user.username, sid: record.loginId };
+    const accessJti = createHash('sha256').update(`authbench-access:${record.jti}`).digest('hex').slice(0, 32);
+    const refresh = await sign({ token_type: 'refresh', exp, iat, jti: record.jti, ...claims }, keys);
+    const access = await sign({ token_type: 'access', exp: iat + accessLifetime, iat, jti: accessJti, ...claims }, keys);
+    return { refresh, access };
   }
 
   function readToken(body: Readonly<Record<string, unknown>>, field: string): string {
@@ -189,8 +238,8 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
 
   /** The user a refresh token names, active; simplejwt's `no_active_account` otherwise. */
   async function refreshUser(payload: JWTPayload): Promise<User> {
-    const id = Number(payload['user_id']);
-    const user = Number.isSafeInteger(id) ? await users.findById(id) : null;
+    const id = userIdOf(payload['user_id']);
+    const user = id === null ? null : await users.findById(id);
     if (!user || !user.isActive) {
       throw new AuthenticationError({ detail: 'No active account found for the given token.' }, 'no_active_account', challenge);
     }
@@ -214,13 +263,15 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
       return { status: 200, body: { access } };
     }
     if (loginId === null) throw tokenFailure('Token is invalid', challenge); // not issued here: no family to rotate in
-    const pair = await issuePair(user, loginId, now);
-    const result = await store.rotate(
-      jti,
-      { jti: pair.refreshJti, loginId, userId: user.id, createdAt: now.toISOString(), expiresAt: pair.refreshExpires },
-      now.toISOString(),
-    );
-    if (result !== 'spent') throw tokenFailure('Token is blacklisted', challenge);
+    const successor = newRefresh(user, loginId, now);
+    // Within the grace window a token rotated since `graceSince` answers the successor its rotation recorded.
+    const graceSince = refreshGrace > 0 ? new Date(now.getTime() - refreshGrace * 1000).toISOString() : null;
+    const result = await store.rotate(jti, successor, now.toISOString(), graceSince);
+    let issued: JwtOutstandingRecord;
+    if (result === 'spent') issued = successor;
+    else if (typeof result === 'object' && result.successor.loginId === loginId) issued = result.successor;
+    else throw tokenFailure('Token is blacklisted', challenge);
+    const pair = await signPair(user, issued);
     return { status: 200, body: { access: pair.access, refresh: pair.refresh } };
   }
 
@@ -239,6 +290,7 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
   return {
     name: 'jwt',
     challenge,
+    recordsLogin: options.updateLastLogin ?? false,
     // DRF's own AuthenticationFailed here, so the body has no code.
     loginFailure: new AuthenticationError({ detail: 'No active account found with the given credentials' }, 'no_active_account', challenge),
 
@@ -266,12 +318,13 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
       if (options.checkRevocation && (loginId === null || !(await store.isLoginLive(loginId)))) throw ACCESS_INVALID;
       if (options.stateless) {
         // simplejwt's TokenUser: what the token says, no storage.
-        const id = Number(userId);
+        const id = userIdOf(userId);
+        if (id === null) throw USER_NOT_FOUND;
         const username = typeof payload['username'] === 'string' ? payload['username'] : '';
         return { user: { id, username, email: '', isActive: true, dateJoined: '' }, scheme: 'jwt', credentialId: loginId };
       }
-      const id = Number(userId);
-      const user = Number.isSafeInteger(id) ? await users.findById(id) : null;
+      const id = userIdOf(userId);
+      const user = id === null ? null : await users.findById(id);
       if (!user) throw USER_NOT_FOUND;
       if (!user.isActive) throw USER_INACTIVE;
       return { user, scheme: 'jwt', credentialId: loginId };
@@ -280,10 +333,11 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
     async login(user, { client }) {
       const now = clock();
       const loginId = newId();
-      const pair = await issuePair(user, loginId, now);
+      const first = newRefresh(user, loginId, now);
+      const pair = await signPair(user, first);
       await store.createLogin(
-        { id: loginId, userId: user.id, created: now.toISOString(), client, expiresAt: pair.refreshExpires, lastRefreshed: null, revokedAt: null },
-        { jti: pair.refreshJti, loginId, userId: user.id, createdAt: now.toISOString(), expiresAt: pair.refreshExpires },
+        { id: loginId, userId: user.id, created: now.toISOString(), client, expiresAt: first.expiresAt, lastRefreshed: null, revokedAt: null },
+        first,
       );
       return {
         body: { refresh: pair.refresh, access: pair.access },
@@ -338,12 +392,12 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme {
     flushExpired,
 
     endpoints: [
-      { method: 'POST', path: '/api/auth/refresh', handle: refresh },
-      { method: 'POST', path: '/api/auth/verify', handle: verify },
+      { method: 'POST', path: '/refresh', handle: refresh },
+      { method: 'POST', path: '/verify', handle: verify },
       // Public keys only exist for asymmetric algorithms; under HMAC the route is a 404.
       ...(algorithm.startsWith('HS')
         ? []
-        : [{ method: 'GET' as const, path: '/.well-known/jwks.json', handle: async () => ({ status: 200, body: (await keyRing).jwks }) }]),
+        : [{ method: 'GET' as const, path: '/.well-known/jwks.json', atRoot: true, handle: async () => ({ status: 200, body: (await keyRing).jwks }) }]),
     ],
   };
 }

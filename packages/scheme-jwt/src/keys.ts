@@ -1,5 +1,7 @@
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { base64url, calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
+import { OptionError } from '@authbench/core';
+import type { KeySet } from './verify.js';
 
 export const ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'ES256', 'EdDSA'] as const;
 export type JwtAlgorithm = (typeof ALGORITHMS)[number];
@@ -14,6 +16,12 @@ export interface KeyRing {
   readonly verifying: ReadonlyMap<string, CryptoKey>;
   /** The public keys, for `/.well-known/jwks.json`; null for HMAC. */
   readonly jwks: { readonly keys: readonly JWK[] } | null;
+  /**
+   * What a token's `kid` selects, under the same kids for either verifier:
+   * jose's CryptoKeys, and node:crypto KeyObjects for the synchronous path.
+   * No kid selects the signing key (for asymmetric algorithms its public half).
+   */
+  readonly verifyKeys: { readonly jose: KeySet<CryptoKey>; readonly node: KeySet<KeyObject> };
 }
 
 const isHmac = (algorithm: JwtAlgorithm) => algorithm.startsWith('HS');
@@ -37,7 +45,8 @@ export function prepareKeyRing(algorithm: JwtAlgorithm, signingKey: string, veri
   if (isHmac(algorithm)) {
     for (const secret of [signingKey, ...verifyingKeys]) {
       if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
-        throw new TypeError(`jwtScheme: options.signingKey and options.verifyingKeys must be at least ${MIN_SECRET_BYTES} bytes for ${algorithm}`);
+        const option = secret === signingKey ? 'signingKey' : 'verifyingKeys';
+        throw new OptionError('jwtScheme', option, `at least ${MIN_SECRET_BYTES} bytes for ${algorithm}`, `${Buffer.byteLength(secret)} bytes`);
       }
     }
     const hash = `SHA-${algorithm.slice(2)}`;
@@ -46,8 +55,16 @@ export function prepareKeyRing(algorithm: JwtAlgorithm, signingKey: string, veri
     return (async () => {
       const signing = { kid: secretKid(signingKey), key: await load(signingKey) };
       const verifying = new Map([[signing.kid, signing.key]]);
-      for (const secret of verifyingKeys) verifying.set(secretKid(secret), await load(secret));
-      return { algorithm, signing, verifying, jwks: null };
+      const nodeVerifying = new Map([[signing.kid, createSecretKey(Buffer.from(signingKey))]]);
+      for (const secret of verifyingKeys) {
+        verifying.set(secretKid(secret), await load(secret));
+        nodeVerifying.set(secretKid(secret), createSecretKey(Buffer.from(secret)));
+      }
+      const verifyKeys = {
+        jose: { signing: signing.key, byKid: verifying },
+        node: { signing: nodeVerifying.get(signing.kid)!, byKid: nodeVerifying },
+      };
+      return { algorithm, signing, verifying, jwks: null, verifyKeys };
     })();
   }
 
@@ -55,28 +72,40 @@ export function prepareKeyRing(algorithm: JwtAlgorithm, signingKey: string, veri
   let publicKeys: KeyObject[];
   try {
     privateKey = createPrivateKey(signingKey);
+  } catch (error) {
+    throw new OptionError('jwtScheme', 'signingKey', 'a PKCS#8 PEM private key', (error as Error).message);
+  }
+  try {
     publicKeys = [createPublicKey(privateKey), ...verifyingKeys.map((pem) => createPublicKey(pem))];
   } catch (error) {
-    throw new TypeError(`jwtScheme: options.signingKey and options.verifyingKeys must be PEM keys: ${(error as Error).message}`);
+    throw new OptionError('jwtScheme', 'verifyingKeys', 'SPKI PEM public keys', (error as Error).message);
   }
-  for (const key of [privateKey, ...publicKeys]) {
+  for (const [index, key] of [privateKey, ...publicKeys].entries()) {
     if (key.asymmetricKeyType !== expectedKeyType(algorithm)) {
-      throw new TypeError(`jwtScheme: options.signingKey must be a ${expectedKeyType(algorithm)} key for ${algorithm}, got ${key.asymmetricKeyType}`);
+      const option = index <= 1 ? 'signingKey' : 'verifyingKeys';
+      throw new OptionError('jwtScheme', option, `a ${expectedKeyType(algorithm)} key for ${algorithm}`, key.asymmetricKeyType);
     }
   }
   return (async () => {
     const publicJwks: JWK[] = [];
     const verifying = new Map<string, CryptoKey>();
+    const nodeVerifying = new Map<string, KeyObject>();
     for (const key of publicKeys) {
       const jwk = key.export({ format: 'jwk' }) as JWK;
       const kid = await calculateJwkThumbprint(jwk);
       publicJwks.push({ ...jwk, kid, alg: algorithm, use: 'sig' });
       verifying.set(kid, (await importJWK(jwk, algorithm)) as CryptoKey);
+      nodeVerifying.set(kid, key);
     }
     const signing = {
       kid: publicJwks[0]!.kid!,
       key: (await importJWK(privateKey.export({ format: 'jwk' }) as JWK, algorithm)) as CryptoKey,
     };
-    return { algorithm, signing, verifying, jwks: { keys: publicJwks } };
+    // A kid-less token is checked against the signing key's public half: the private CryptoKey cannot verify.
+    const verifyKeys = {
+      jose: { signing: verifying.get(signing.kid)!, byKid: verifying },
+      node: { signing: nodeVerifying.get(signing.kid)!, byKid: nodeVerifying },
+    };
+    return { algorithm, signing, verifying, jwks: { keys: publicJwks }, verifyKeys };
   })();
 }

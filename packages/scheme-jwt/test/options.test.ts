@@ -19,19 +19,20 @@ const make = (options: Partial<JwtSchemeOptions>) => () => jwtScheme({ jwt: stor
 describe('jwtScheme options, checked at construction with the option named', () => {
   it.each([
     [{ algorithm: 'none' as never }, 'jwtScheme: options.algorithm must be one of HS256, HS384, HS512, RS256, ES256, EdDSA, got "none"'],
-    [{ signingKey: 'short' }, 'jwtScheme: options.signingKey and options.verifyingKeys must be at least 32 bytes for HS256'],
-    [{ verifyingKeys: ['old-and-short'] }, 'jwtScheme: options.signingKey and options.verifyingKeys must be at least 32 bytes for HS256'],
+    // The length, never the secret.
+    [{ signingKey: 'short' }, 'jwtScheme: options.signingKey must be at least 32 bytes for HS256, got "5 bytes"'],
+    [{ verifyingKeys: ['old-and-short'] }, 'jwtScheme: options.verifyingKeys must be at least 32 bytes for HS256, got "13 bytes"'],
     [{ accessTokenLifetime: 0 }, 'jwtScheme: options.accessTokenLifetime must be a whole number of seconds, at least 1, got 0'],
     [{ leeway: -1 }, 'jwtScheme: options.leeway must be a whole number of seconds, at least 0, got -1'],
     [{ authHeaderTypes: ['Two words'] }, 'jwtScheme: options.authHeaderTypes must be one or more HTTP tokens, got ["Two words"]'],
-    [{ algorithm: 'ES256' as const, signingKey: 'not a pem' }, /^jwtScheme: options\.signingKey and options\.verifyingKeys must be PEM keys: /],
+    [{ algorithm: 'ES256' as const, signingKey: 'not a pem' }, /^jwtScheme: options\.signingKey must be a PKCS#8 PEM private key, got "/],
   ])('%j', (options, message) => {
     expect(make(options)).toThrow(message);
   });
 
   it('refuses a key of the wrong type for the algorithm', () => {
     const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    expect(make({ algorithm: 'ES256', signingKey: ed })).toThrow('jwtScheme: options.signingKey must be a ec key for ES256, got ed25519');
+    expect(make({ algorithm: 'ES256', signingKey: ed })).toThrow('jwtScheme: options.signingKey must be a ec key for ES256, got "ed25519"');
   });
 
   it('names the challenge after the first header type', () => {

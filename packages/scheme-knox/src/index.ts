@@ -6,12 +6,14 @@ import {
   drfTokenCredentials,
   INVALID_TOKEN,
   isHttpToken,
+  OptionError,
   publicUser,
   USER_INACTIVE,
   type AuthScheme,
   type Caller,
   type KnoxTokenRecord,
   type KnoxTokenStore,
+  type PublicUser,
 } from '@authbench/core';
 
 /** django-rest-knox's settings, under their knox names where they have one. */
@@ -62,13 +64,21 @@ const LIMIT_REACHED = Object.freeze(
 
 function option<T>(value: T | undefined, fallback: T, valid: (v: T) => boolean, name: string, expected: string): T {
   const chosen = value === undefined ? fallback : value;
-  if (!valid(chosen)) throw new TypeError(`knoxScheme: options.${name} must be ${expected}, got ${JSON.stringify(chosen)}`);
+  if (!valid(chosen)) throw new OptionError('knoxScheme', name, expected, chosen);
   return chosen;
 }
 
 const seconds = (v: number | null) => v === null || (Number.isInteger(v) && v > 0);
 
-export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
+/** knox's LoginView body: DRF's datetime format for `expiry` (null when tokens never expire). */
+export interface KnoxLoginBody {
+  readonly expiry: string | null;
+  readonly token: string;
+  /** With `loginIncludesUser`. */
+  readonly user?: PublicUser;
+}
+
+export function knoxScheme(options: KnoxSchemeOptions): AuthScheme<KnoxLoginBody> {
   const store = options.knoxTokens;
   const ttl = option(options.tokenTtlSeconds, 10 * 3600, seconds, 'tokenTtlSeconds', 'a whole number of seconds above 0, or null');
   const flag = (v: boolean) => typeof v === 'boolean';
@@ -108,6 +118,7 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
     name: 'knox',
     challenge: keyword,
     basicLogin: true,
+    recordsLogin: true, // knox's LoginView sends user_logged_in
 
     async authenticate(req): Promise<Caller | null> {
       const token = drfTokenCredentials(req, keywords);
@@ -202,3 +213,5 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme {
     },
   };
 }
+
+export { knoxWiring } from './env.js';

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import session from 'express-session';
-import { ApiError, deleteInBatches, publicUser, type AuthRequest, type AuthScheme, type Caller, type SessionStore } from '@authbench/core';
+import { ApiError, deleteInBatches, OptionError, publicUser, trustedProxies, type ProxyTrust, type PublicUser, type AuthRequest, type AuthScheme, type Caller, type SessionStore } from '@authbench/core';
 import { isSafeMethod, newSecret, originFailure, tokenFailure } from './csrf.js';
 import { SessionStoreAdapter } from './store-adapter.js';
 
 export { maskSecret } from './csrf.js';
+export { sessionWiring } from './env.js';
 
 /** DRF's SessionAuthentication over express-session, with Django's cookie names and CSRF. */
 export interface SessionSchemeOptions {
@@ -17,8 +18,13 @@ export interface SessionSchemeOptions {
   readonly cookieAgeSeconds?: number | undefined;
   /** Mark cookies Secure: true, false, or 'auto' (when the request came over HTTPS). Default 'auto'. */
   readonly secureCookies?: boolean | 'auto' | undefined;
-  /** Trust X-Forwarded-Proto from a proxy in front (HTTPS detection). Default false. */
-  readonly trustProxy?: boolean | undefined;
+  /**
+   * The proxies in front whose X-Forwarded-Proto is believed (HTTPS
+   * detection for `secureCookies: 'auto'`): a list as Express's `trust proxy`
+   * takes it (`['loopback']`, `['10.0.0.0/8']`), or a function of the peer's
+   * address. Default none.
+   */
+  readonly trustProxy?: readonly string[] | ProxyTrust | undefined;
   /** Slide the expiry on use; stored at most once per `rollingIntervalSeconds`. Default false, as Django. */
   readonly rolling?: boolean | undefined;
   readonly rollingIntervalSeconds?: number | undefined;
@@ -69,20 +75,29 @@ function carriesScriptCredential(req: IncomingMessage): boolean {
 /** The id the sessions routes show: a hash of the session id, which itself is the credential. */
 const publicId = (sid: string) => createHash('sha256').update(sid).digest('hex').slice(0, 32);
 
-export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
+/** A session login answers with the user, as Django's login view; the credential is the cookie. */
+export type SessionLoginBody = PublicUser;
+
+export function sessionScheme(options: SessionSchemeOptions): AuthScheme<SessionLoginBody> {
   const { sessions } = options;
   if (options.secrets.length === 0 || options.secrets.some((s) => s.length < MIN_SECRET_LENGTH)) {
-    throw new TypeError(`sessionScheme: options.secrets must hold one or more secrets of at least ${MIN_SECRET_LENGTH} characters`);
+    throw new OptionError('sessionScheme', 'secrets', `one or more secrets of at least ${MIN_SECRET_LENGTH} characters`, `${options.secrets.length} secret(s)`);
   }
   const cookieAge = options.cookieAgeSeconds ?? 1_209_600;
-  if (!Number.isInteger(cookieAge) || cookieAge < 1) throw new TypeError(`sessionScheme: options.cookieAgeSeconds must be a whole number above 0, got ${cookieAge}`);
+  if (!Number.isInteger(cookieAge) || cookieAge < 1) throw new OptionError('sessionScheme', 'cookieAgeSeconds', 'a whole number above 0', cookieAge);
   const secure = options.secureCookies ?? 'auto';
   const clock = options.now ?? (() => new Date());
   const rolling = options.rolling ?? false;
   const trustedOrigins = options.trustedOrigins ?? [];
   // Django's check 4_0.E001: an entry without a scheme would never match anything.
   const schemeless = trustedOrigins.find((t) => !t.includes('://'));
-  if (schemeless !== undefined) throw new TypeError(`sessionScheme: options.trustedOrigins entries must start with a scheme (https://…), got ${JSON.stringify(schemeless)}`);
+  if (schemeless !== undefined) throw new OptionError('sessionScheme', 'trustedOrigins', 'entries that start with a scheme (https://…)', schemeless);
+  let trust: ProxyTrust;
+  try {
+    trust = typeof options.trustProxy === 'function' ? options.trustProxy : trustedProxies(options.trustProxy ?? []);
+  } catch (error) {
+    throw new OptionError('sessionScheme', 'trustProxy', 'proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal', (error as Error).message);
+  }
   const store = new SessionStoreAdapter(sessions, clock, rolling ? (options.rollingIntervalSeconds ?? 60) * 1000 : null);
 
   const sessionMiddleware = session({
@@ -92,18 +107,22 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
     resave: false,
     saveUninitialized: false, // no row for anonymous visitors
     rolling,
-    proxy: options.trustProxy ?? false,
+    // express-session asks req.secure, which the middleware below sets (from `trust` under 'auto').
+    proxy: secure === false ? false : undefined,
     unset: 'destroy',
     cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: cookieAge * 1000 },
   });
 
-  const trustProxy = options.trustProxy ?? false;
-  /** HTTPS: a TLS socket, or, behind a trusted proxy, X-Forwarded-Proto (as express-session decides it). */
+  /** HTTPS: a TLS socket, or X-Forwarded-Proto from a peer that is a trusted proxy. */
   const isHttps = (req: SessionRequest): boolean => {
     if ((req.socket as { encrypted?: boolean }).encrypted) return true;
     const proto = req.headers['x-forwarded-proto'];
-    return trustProxy && typeof proto === 'string' && proto.split(',', 1)[0]!.trim().toLowerCase() === 'https';
+    const peer = req.socket.remoteAddress;
+    return peer !== undefined && trust(peer) && typeof proto === 'string' && proto.split(',', 1)[0]!.trim().toLowerCase() === 'https';
   };
+  const secureFor = (req: SessionRequest) => secure === true || (secure === 'auto' && isHttps(req));
+  const expiredSessionCookie = (req: SessionRequest) =>
+    `sessionid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax${secureFor(req) ? '; Secure' : ''}`;
   const csrfCookie = (req: SessionRequest, secret: string) => {
     const isSecure = secure === true || (secure === 'auto' && isHttps(req));
     return `csrftoken=${secret}; Max-Age=${CSRF_COOKIE_AGE}; Path=/; SameSite=Lax${isSecure ? '; Secure' : ''}`;
@@ -123,6 +142,10 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
       const reason = originFailure(req, isHttps(req as SessionRequest), trustedOrigins);
       if (reason !== null) return next(csrfError(reason));
     }
+    // express-session asks req.secure: answer from this scheme's own trust, not the app's. With
+    // secure cookies on, it is always yes, so the cookie goes out marked Secure, as Django sends
+    // it, rather than not at all (express-session's choice over plain HTTP).
+    if (secure !== false) Object.defineProperty(req, 'secure', { value: secure === true || isHttps(req as SessionRequest), configurable: true });
     sessionMiddleware(req as never, res as never, next);
   };
 
@@ -132,6 +155,7 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
   return {
     name: 'session',
     challenge: null, // DRF: SessionAuthentication has no challenge, so failures are 403
+    recordsLogin: true, // Django's login() sends user_logged_in
     middleware,
 
     async authenticate(request): Promise<Caller | null> {
@@ -149,8 +173,9 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
     },
 
     async login(user, { req: request, client }) {
-      const req = request as SessionRequest;
-      if (!req.session) throw new Error('sessionScheme: its middleware did not run');
+      const req = request as SessionRequest | undefined;
+      // The session lives in the request: there is no session login outside one.
+      if (!req?.session) throw new Error("sessionScheme: login needs the request, after the scheme's middleware ran");
       await call((done) => req.session!.regenerate(done)); // a new id: no session fixation
       const secret = newSecret(); // and a new CSRF secret, as Django's rotate_token() at login
       Object.assign(req.session, { userId: user.id, client, csrfSecret: secret });
@@ -163,12 +188,15 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme {
       };
     },
 
+    // Django's logout flushes the session, and its middleware then sends the cookie back expired.
     async logout(_caller, request) {
       const req = request as SessionRequest;
       await call((done) => req.session!.destroy(done));
+      return { headers: { 'Set-Cookie': [expiredSessionCookie(req)] } };
     },
-    async logoutAll(caller) {
+    async logoutAll(caller, request) {
       await sessions.destroyByUser(caller.user.id);
+      return { headers: { 'Set-Cookie': [expiredSessionCookie(request as SessionRequest)] } };
     },
     async revokeUser(userId, keep) {
       await sessions.destroyByUser(userId);

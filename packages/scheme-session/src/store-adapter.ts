@@ -1,10 +1,10 @@
 import session from 'express-session';
 import type { SessionData } from 'express-session';
-import type { SessionStore, User } from '@authbench/core';
+import type { SessionStore, User, UserId } from '@authbench/core';
 
 /** What the scheme keeps in a session, beside express-session's cookie. */
 export interface AuthSessionData {
-  userId?: number;
+  userId?: UserId;
   client?: string;
   csrfSecret?: string;
   /** ISO-8601 of the stored row's last write, read back so touch can throttle itself. */

@@ -3,11 +3,13 @@ import {
   drfTokenCredentials,
   isHttpToken,
   INVALID_TOKEN,
+  OptionError,
   USER_INACTIVE,
   type AuthScheme,
   type Caller,
   type TokenStore,
   type User,
+  type UserId,
 } from '@authbench/core';
 
 /** DRF's `TokenAuthentication` and `obtain_auth_token`. */
@@ -26,12 +28,15 @@ const KEY_FORM = /^[0-9a-f]{40}$/;
 /** 20 bytes of the OS CSPRNG as 40 lowercase hex digits, as DRF's `Token.generate_key`. */
 export const generateKey = (): string => randomBytes(20).toString('hex');
 
-export function tokenScheme(options: TokenSchemeOptions): AuthScheme {
+/** DRF's `obtain_auth_token` body. */
+export interface TokenLoginBody {
+  readonly token: string;
+}
+
+export function tokenScheme(options: TokenSchemeOptions): AuthScheme<TokenLoginBody> {
   const { tokens, createOnUserCreated = false } = options;
   const keyword = options.keyword ?? 'Token';
-  if (!isHttpToken(keyword)) {
-    throw new TypeError(`tokenScheme: options.keyword must be one HTTP token (letters, digits, no spaces), got "${keyword}"`);
-  }
+  if (!isHttpToken(keyword)) throw new OptionError('tokenScheme', 'keyword', 'one HTTP token (letters, digits, no spaces)', keyword);
   const keywords = [keyword.toLowerCase()];
 
   const getOrCreate = (user: User) => tokens.getOrCreate({ key: generateKey(), userId: user.id, created: new Date().toISOString() });
@@ -88,3 +93,5 @@ export function tokenScheme(options: TokenSchemeOptions): AuthScheme {
     }),
   };
 }
+
+export { tokenWiring } from './env.js';

@@ -6,6 +6,7 @@ import {
   type KnoxTokenStore,
   type TokenStore,
   type User,
+  type UserId,
   type UserStore,
 } from '@authbench/core';
 
@@ -13,6 +14,9 @@ export { describeJwtStoreConformance, type JwtStoreUnderTest } from './jwt.js';
 export { describeSessionStoreConformance, type SessionStoreUnderTest } from './sessions.js';
 export { describeThrottleStoreConformance, type ThrottleStoreUnderTest } from './throttle.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { MemoryUsers, type SeedUser, type UserIdKind } from './memory-users.js';
+export { describeUserRepositoryConformance, type UserRepositoryConformanceOptions, type UserRepositoryUnderTest } from './user-repository.js';
+export { describeExternalUsersConformance, type CredentialSuite, type ExternalUsersOptions, type ExternalUsersStores } from './external-users.js';
 
 /**
  * The behaviour every storage engine owes the schemes. An engine's test file
@@ -40,7 +44,20 @@ const T2 = '2026-11-22T12:00:00.000Z';
 const EXPIRY = '2026-11-22T20:00:00.000Z';
 const EXPIRY_LATER = '2026-11-23T08:00:00.000Z';
 
-export function describeStoreConformance(engine: string, open: () => Promise<StoreUnderTest>): void {
+/** An id no user of the test has, of the same type as `id`. */
+const otherId = (id: UserId): UserId => (typeof id === 'number' ? id + 1000 : `${id}-other`);
+const byUsername = (x: { readonly user: User }, y: { readonly user: User }) => (x.user.username < y.user.username ? -1 : 1);
+
+export interface StoreConformanceOptions {
+  /**
+   * Whether `users` is the engine's own user store, whose own behaviour is
+   * then tested too. False when it stands for an application's users
+   * (external-users mode): only the credential stores are under test.
+   */
+  readonly users?: boolean | undefined;
+}
+
+export function describeStoreConformance(engine: string, open: () => Promise<StoreUnderTest>, options: StoreConformanceOptions = {}): void {
   describe(`${engine} store conformance`, () => {
     let store: StoreUnderTest;
     beforeEach(async () => {
@@ -52,12 +69,13 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
 
     const alice = () => store.users.create({ username: 'alice', email: 'alice@example.com', passwordHash: 'argon2$hash-a' });
 
-    describe('users', () => {
+    if (options.users ?? true) describe('users', () => {
       it('creates a user, active, with an increasing id and a join date', async () => {
         const a = await alice();
         const b = await store.users.create({ username: 'bob', email: '', passwordHash: 'x' });
         expect(a).toMatchObject({ username: 'alice', email: 'alice@example.com', isActive: true });
-        expect(b.id).toBeGreaterThan(a.id);
+        expect(typeof a.id).toBe('number');
+        expect(Number(b.id)).toBeGreaterThan(Number(a.id));
         expect(Number.isNaN(Date.parse(a.dateJoined))).toBe(false);
       });
 
@@ -73,7 +91,8 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect(await store.users.findById(a.id)).toEqual(a);
         expect(await store.users.findByUsername('alice')).toEqual(a);
         expect(await store.users.findByUsername('ALICE')).toBeNull();
-        expect(await store.users.findById(a.id + 1000)).toBeNull();
+        expect(await store.users.findById(otherId(a.id))).toBeNull();
+        expect(await store.users.findById(String(a.id))).toBeNull(); // 42 and "42" are different users
       });
 
       it('hands out the password hash only through findLogin', async () => {
@@ -104,7 +123,8 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect((await store.users.findById(a.id))?.isActive).toBe(false);
         expect(await store.users.setActive(a.id, true)).toBe(true);
         expect((await store.users.findById(a.id))?.isActive).toBe(true);
-        expect(await store.users.setActive(a.id + 1000, false)).toBe(false);
+        expect(await store.users.setActive(otherId(a.id), false)).toBe(false);
+        expect(await store.users.setActive(String(a.id), false)).toBe(false);
       });
 
       it('setPassword replaces only that user\u2019s hash, false for an unknown id', async () => {
@@ -113,7 +133,15 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect(await store.users.setPassword(a.id, 'argon2$hash-new')).toBe(true);
         expect(await store.users.findLogin('alice')).toEqual({ user: a, passwordHash: 'argon2$hash-new' });
         expect(await store.users.findLogin('bob')).toEqual({ user: b, passwordHash: 'argon2$hash-b' });
-        expect(await store.users.setPassword(a.id + 1000, 'argon2$hash-x')).toBe(false);
+        expect(await store.users.setPassword(otherId(a.id), 'argon2$hash-x')).toBe(false);
+      });
+
+      it('setLastLogin records a login for a known user, false for an unknown id', async () => {
+        const a = await alice();
+        expect(await store.users.setLastLogin(a.id, '2026-12-04T10:00:00.000Z')).toBe(true);
+        expect(await store.users.setLastLogin(otherId(a.id), '2026-12-04T10:00:00.000Z')).toBe(false);
+        // Not part of the user the schemes see, and nothing else of the user's changes.
+        expect(await store.users.findById(a.id)).toEqual(a);
       });
 
       it('never reuses the id of a deleted user', async () => {
@@ -122,7 +150,7 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect(await store.users.delete(b.id)).toBe(true);
         expect(await store.users.delete(b.id)).toBe(false);
         const c = await store.users.create({ username: 'carol', email: '', passwordHash: 'x' });
-        expect(c.id).toBeGreaterThan(b.id);
+        expect(Number(c.id)).toBeGreaterThan(Number(b.id));
       });
     });
 
@@ -222,7 +250,7 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         expect(await store.knoxTokens.create(knox(KNOX_KEY_1, b, { expiry: null }), unlimited)).toBe('created');
         expect(await store.knoxTokens.create(knox(KNOX_KEY_2, a), unlimited)).toBe('created');
         const found = await store.knoxTokens.findByTokenKey(KNOX_KEY_1);
-        expect([...found].sort((x, y) => x.user.id - y.user.id)).toEqual([
+        expect([...found].sort(byUsername)).toEqual([
           { token: knox(KNOX_KEY_1, a), user: a },
           { token: knox(KNOX_KEY_1, b, { expiry: null }), user: b },
         ]);
@@ -307,7 +335,7 @@ export function describeStoreConformance(engine: string, open: () => Promise<Sto
         // At the expiry instant a token is expired.
         expect(keysOf(await store.knoxTokens.listLive(a.id, EXPIRY))).toEqual([KNOX_KEY_3, KNOX_KEY_2]);
         expect(keysOf(await store.knoxTokens.listLive(b.id, T2))).toEqual(['bobs-0000000001']);
-        expect(await store.knoxTokens.listLive(a.id + 1000, T2)).toEqual([]);
+        expect(await store.knoxTokens.listLive(otherId(a.id), T2)).toEqual([]);
       });
 
       it('touch sets last_used and expiry of exactly that token', async () => {

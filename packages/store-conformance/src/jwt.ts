@@ -72,6 +72,86 @@ export function describeJwtStoreConformance(engine: string, open: () => Promise<
       expect(await store.jwt.isLoginLive('L1')).toBe(false);
     });
 
+    describe('the grace window of concurrent refreshes', () => {
+      const at = (seconds: number) => new Date(Date.parse(T1) + seconds * 1000).toISOString();
+      // The window as the scheme passes it: a rotation after `graceSince` may be repeated.
+      const window10 = (now: string) => new Date(Date.parse(now) - 10_000).toISOString();
+      const next = (jti: string, loginId = 'L1', expiresAt = DAY2): JwtOutstandingRecord => ({ jti, loginId, userId: alice.id, createdAt: T1, expiresAt });
+      async function rotated() {
+        await start('L1');
+        expect(await store.jwt.rotate('L1-1', next('L1-2'), T1, window10(T1))).toBe('spent');
+      }
+
+      it('within it, the rotated token answers the successor its rotation recorded, and nothing changes', async () => {
+        await rotated();
+        for (const now of [T1, at(5), at(9.999)]) {
+          expect(await store.jwt.rotate('L1-1', next(`L1-x-${now}`), now, window10(now))).toEqual({ kind: 'repeat', successor: next('L1-2') });
+        }
+        expect(await store.jwt.isLoginLive('L1')).toBe(true);
+        expect(await store.jwt.isRefreshUsable('L1-2')).toBe(true);
+        expect(await store.jwt.isRefreshUsable(`L1-x-${at(5)}`)).toBe(false);
+        expect(await store.jwt.isRevoked('L1-1', 'L1')).toBe(true);
+        expect(await store.jwt.listLogins(alice.id, at(5))).toEqual([{ ...login('L1', alice), expiresAt: DAY2, lastRefreshed: T1 }]);
+        // The successor still rotates once, as any live token.
+        expect(await store.jwt.rotate('L1-2', next('L1-3'), at(6), window10(at(6)))).toBe('spent');
+      });
+
+      it('after it, the same token is reuse: the whole login is revoked', async () => {
+        await rotated();
+        expect(await store.jwt.rotate('L1-1', next('L1-x'), at(10), window10(at(10)))).toBe('reused');
+        expect(await store.jwt.isLoginLive('L1')).toBe(false);
+        expect(await store.jwt.isRefreshUsable('L1-2')).toBe(false);
+        expect(await store.jwt.rotate('L1-2', next('L1-3'), at(11), window10(at(11)))).toBe('revoked');
+      });
+
+      it('without a window (null), presenting it again is reuse at once', async () => {
+        await rotated();
+        expect(await store.jwt.rotate('L1-1', next('L1-x'), T1, null)).toBe('reused');
+        expect(await store.jwt.isLoginLive('L1')).toBe(false);
+      });
+
+      it('once the successor was itself rotated, the first token is reuse even within the window', async () => {
+        await rotated();
+        expect(await store.jwt.rotate('L1-2', next('L1-3'), at(1), window10(at(1)))).toBe('spent');
+        expect(await store.jwt.rotate('L1-1', next('L1-x'), at(2), window10(at(2)))).toBe('reused');
+        expect(await store.jwt.isLoginLive('L1')).toBe(false);
+        expect(await store.jwt.isRefreshUsable('L1-3')).toBe(false);
+      });
+
+      it('once the successor was blacklisted (a logout with it), the first token is reuse within the window', async () => {
+        await rotated();
+        expect(await store.jwt.blacklist('L1-2', at(1))).toBe(true);
+        expect(await store.jwt.rotate('L1-1', next('L1-x'), at(2), window10(at(2)))).toBe('reused');
+        expect(await store.jwt.isLoginLive('L1')).toBe(false);
+      });
+
+      it('once the successor has expired, the first token is reuse within the window', async () => {
+        await start('L1');
+        expect(await store.jwt.rotate('L1-1', next('L1-2', 'L1', at(3)), T1, window10(T1))).toBe('spent');
+        expect(await store.jwt.rotate('L1-1', next('L1-x'), at(3), window10(at(3)))).toBe('reused');
+        expect(await store.jwt.isLoginLive('L1')).toBe(false);
+      });
+
+      it('a revoked login is revoked, within the window too', async () => {
+        await rotated();
+        expect(await store.jwt.revokeLogin(alice.id, 'L1', at(1))).toBe(true);
+        expect(await store.jwt.rotate('L1-1', next('L1-x'), at(2), window10(at(2)))).toBe('revoked');
+      });
+
+      it('of concurrent rotations of one token one spends it and every other repeats its successor; the login lives', async () => {
+        await start('L1');
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.jwt.rotate('L1-1', next(`L1-next-${i}`), T1, window10(T1))),
+        );
+        const spent = results.flatMap((r, i) => (r === 'spent' ? [i] : []));
+        expect(spent).toHaveLength(1);
+        const winner = next(`L1-next-${spent[0]}`);
+        expect(results.filter((r) => r !== 'spent')).toEqual(Array(9).fill({ kind: 'repeat', successor: winner }));
+        expect(await store.jwt.isLoginLive('L1')).toBe(true);
+        expect(await store.jwt.isRefreshUsable(winner.jti)).toBe(true);
+      });
+    });
+
     it('unknown tokens are revoked, never spent', async () => {
       expect(await store.jwt.rotate('nope', token('x', 'L1', alice), T1)).toBe('revoked');
       expect(await store.jwt.isRefreshUsable('nope')).toBe(false);

@@ -1,16 +1,22 @@
 import pg from 'pg';
-import type { JwtStore, KnoxTokenStore, SessionStore, ThrottleStore, TokenStore, UserStore } from '@authbench/core';
+import { assertUserRepository, type JwtStore, type KnoxTokenStore, type SessionStore, type ThrottleStore, type TokenStore, type UserRepository, type UserStore } from '@authbench/core';
+import { count, rows } from './db.js';
 import { postgresJwtStore } from './jwt.js';
 import { postgresKnoxTokenStore } from './knox-tokens.js';
 import { migrate } from './migrations.js';
 import { postgresSessionStore } from './sessions.js';
 import { postgresThrottleStore } from './throttle.js';
 import { postgresTokenStore } from './tokens.js';
-import { postgresUserStore } from './users.js';
+import { postgresUserStore, refusingUserStore } from './users.js';
 
 export { MIGRATIONS, migrate } from './migrations.js';
 
 export interface PostgresStore {
+  /**
+   * The built-in `users` table. Opened with `options.users`, that table is not
+   * in use and this store refuses every call (a user created there could never
+   * log in): the application's repository is the one to use.
+   */
   readonly users: UserStore;
   readonly tokens: TokenStore;
   readonly knoxTokens: KnoxTokenStore;
@@ -18,9 +24,17 @@ export interface PostgresStore {
   readonly sessions: SessionStore;
   /** Login throttling's failure counters. */
   readonly throttle: ThrottleStore;
+  /** Facts about the deployment shared by every process on this database (see migration 5). */
+  readonly deployment: DeploymentFacts;
   /** The pool, for the CLI and tests; schemes never see it. */
   readonly pool: pg.Pool;
   close(): Promise<void>;
+}
+
+/** Named values every process on the database reads the same. */
+export interface DeploymentFacts {
+  get(name: string): Promise<string | null>;
+  set(name: string, value: string): Promise<void>;
 }
 
 export interface PostgresStoreOptions {
@@ -36,6 +50,15 @@ export interface PostgresStoreOptions {
    * `query_timeout`). Default 5000 ms. Migrations at start-up have none.
    */
   readonly queryTimeoutMs?: number | undefined;
+  /**
+   * The application's own users. Given, the credentials name a user by id
+   * only (a number or a string, kept as given: 42 and "42" are different
+   * users) and the hot-path lookups read the credential and then ask
+   * `users.findById`; the built-in `users` table stays empty. Deleting a user
+   * is then the application's to follow with revoking their credentials
+   * (`revokeCredentials`), as nothing here knows of it.
+   */
+  readonly users?: UserRepository | undefined;
 }
 
 /**
@@ -44,7 +67,8 @@ export interface PostgresStoreOptions {
  * connection plans it once.
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  const { schema } = options;
+  const { schema, users } = options;
+  if (users !== undefined) assertUserRepository(users, 'openPostgresStore: options.users');
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new TypeError(`openPostgresStore: options.schema must be a lowercase SQL identifier, got ${JSON.stringify(schema)}`);
   }
@@ -76,12 +100,21 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   return {
-    users: postgresUserStore(pool),
-    tokens: postgresTokenStore(pool),
-    knoxTokens: postgresKnoxTokenStore(pool),
-    jwt: postgresJwtStore(pool),
-    sessions: postgresSessionStore(pool),
+    users: users === undefined ? postgresUserStore(pool) : refusingUserStore('openPostgresStore'),
+    tokens: postgresTokenStore(pool, users),
+    knoxTokens: postgresKnoxTokenStore(pool, users),
+    jwt: postgresJwtStore(pool, users === undefined),
+    sessions: postgresSessionStore(pool, users),
     throttle: postgresThrottleStore(pool),
+    deployment: {
+      async get(name) {
+        const [row] = await rows<{ value: string }>(pool, 'deployment_get', 'SELECT value FROM deployment WHERE name = $1', [name]);
+        return row?.value ?? null;
+      },
+      async set(name, value) {
+        await count(pool, 'deployment_set', 'INSERT INTO deployment (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', [name, value]);
+      },
+    },
     pool,
     close: () => pool.end(),
   };

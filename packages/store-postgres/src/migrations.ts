@@ -90,6 +90,58 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX jwt_outstanding_user ON jwt_outstanding (user_id);
   `,
+  // 4: a credential names its user by id as given, number or string (an
+  // application's own users may be keyed by UUID), so user_id becomes jsonb:
+  // one column, so every key and index keeps its shape, in which 42 and "42"
+  // are different values and each reads back as its own type. (Text with a
+  // column for the type would widen every unique key and index by that column
+  // and every statement by a parameter.) The CHECKs keep it to a number or a
+  // string. The foreign keys to users go: with external users there is no row
+  // to reference, and PostgreSQL cannot turn them off per connection; the
+  // built-in users store deletes a user's credentials itself, in the
+  // transaction that deletes the user, and locks the user's row as each
+  // credential is written, as the foreign keys did. ALTER COLUMN TYPE rebuilds
+  // the indexes on the column.
+  `
+  ALTER TABLE tokens
+    DROP CONSTRAINT tokens_user_id_fkey,
+    ALTER COLUMN user_id TYPE jsonb USING to_jsonb(user_id),
+    ADD CONSTRAINT tokens_user_id_type CHECK (jsonb_typeof(user_id) IN ('number', 'string'));
+  ALTER TABLE knox_tokens
+    DROP CONSTRAINT knox_tokens_user_id_fkey,
+    ALTER COLUMN user_id TYPE jsonb USING to_jsonb(user_id),
+    ADD CONSTRAINT knox_tokens_user_id_type CHECK (jsonb_typeof(user_id) IN ('number', 'string'));
+  ALTER TABLE jwt_logins
+    DROP CONSTRAINT jwt_logins_user_id_fkey,
+    ALTER COLUMN user_id TYPE jsonb USING to_jsonb(user_id),
+    ADD CONSTRAINT jwt_logins_user_id_type CHECK (jsonb_typeof(user_id) IN ('number', 'string'));
+  ALTER TABLE jwt_outstanding
+    DROP CONSTRAINT jwt_outstanding_user_id_fkey,
+    ALTER COLUMN user_id TYPE jsonb USING to_jsonb(user_id),
+    ADD CONSTRAINT jwt_outstanding_user_id_type CHECK (jsonb_typeof(user_id) IN ('number', 'string'));
+  ALTER TABLE sessions
+    DROP CONSTRAINT sessions_user_id_fkey,
+    ALTER COLUMN user_id TYPE jsonb USING to_jsonb(user_id),
+    ADD CONSTRAINT sessions_user_id_type CHECK (jsonb_typeof(user_id) IN ('number', 'string'));
+  `,
+  // 5: facts about the deployment that every process using this database must
+  // know, such as that its servers cache credential lookups in Redis (so a
+  // command-line revocation without that cache must not pass for complete).
+  `
+  CREATE TABLE deployment (
+    name  text PRIMARY KEY,
+    value text NOT NULL
+  );
+  `,
+  // 6: the grace window of concurrent refreshes: a token rotated by refresh
+  // names the jti of the successor that rotation issued (its rotation time is
+  // its blacklisted_at), so the same refresh presented again within the
+  // window answers that successor. No foreign key: a successor may be flushed
+  // before the token it replaced. Tokens rotated before this have none, so
+  // presenting them again stays reuse.
+  `
+  ALTER TABLE jwt_outstanding ADD COLUMN successor text;
+  `,
 ];
 
 /** A fixed key for pg_advisory_xact_lock: "authbench" in ASCII, truncated to 63 bits. */

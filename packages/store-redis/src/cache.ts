@@ -6,11 +6,12 @@ import {
   type KnoxTokenStore,
   type TokenStore,
   type User,
+  type UserId,
   type UserStore,
 } from '@authbench/core';
 import { redisCall, type RedisClient } from './client.js';
 import { FILL_SCRIPT, MARK_SCRIPT, UNMARK_SCRIPT } from './cache-scripts.js';
-import { runScript, type LuaScript } from './scripts.js';
+import { runScript, userIdJson, type LuaScript } from './scripts.js';
 
 export interface RedisCacheOptions {
   /** How long a found token stays cached, in seconds. Default 60. */
@@ -30,10 +31,25 @@ export interface RedisCacheOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-export interface CachedStores {
-  readonly users: UserStore;
+/** The cached token and knox stores, over the built-in users or an application's own. */
+export interface CachedCredentialStores {
   readonly tokens: TokenStore;
   readonly knoxTokens: KnoxTokenStore;
+  /**
+   * Drops every cached entry holding the user, and refuses for the settle
+   * time (fillWindowMs + 1 s) the fills of reads that began before: what an application
+   * whose users live in its own table calls once a change to a user has
+   * committed (deactivated, deleted, password changed), since no write goes
+   * through a wrapper here. Entries otherwise show a user as read up to
+   * `ttlSeconds` ago.
+   * @throws ServiceUnavailableError when Redis cannot be told: the entries may still be there.
+   */
+  invalidateUser(userId: UserId): Promise<void>;
+}
+
+/** With the built-in users, also the user store, whose writes invalidate. */
+export interface CachedStores extends CachedCredentialStores {
+  readonly users: UserStore;
 }
 
 /*
@@ -42,6 +58,7 @@ export interface CachedStores {
  *   P knox:<token key>           string  the candidates as JSON ('[]' when none), or a mark
  *   P entries:<id>               zset    the entry keys that hold this user, scored by their expiry (ms, Redis's clock)
  *   P hold:<id>                  string  a mark while the user's data changes (see cache-scripts.ts)
+ *   (<id> is the user id's JSON, see userIdJson: 42 and "42" are two users.)
  *   P epoch                      string  when this Redis began to hold the cache (ms), no TTL (see FILL)
  * A DRF key is the credential itself, so only its SHA-256 is ever in Redis;
  * knox keys are non-secret indexes and knox records hold only digests.
@@ -58,12 +75,12 @@ const SETTLE_MARGIN_MS = 1000;
 interface Fill {
   readonly value: string;
   readonly ttlMs: number;
-  readonly users: readonly number[];
+  readonly users: readonly UserId[];
 }
 
 /** Where a write's invalidation lands: users whose every entry goes, and single entries. */
 interface Target {
-  readonly users: readonly number[];
+  readonly users: readonly UserId[];
   readonly entries: readonly string[];
 }
 
@@ -82,12 +99,26 @@ function whole(value: number | undefined, fallback: number, min: number, name: s
  * data a revocation removed (see cache-scripts.ts). Redis down on a read: the
  * inner store answers. Redis down when a write must invalidate: 503, with the
  * database untouched.
+ *
+ * Without `users` (an application's own users, which the stores were opened
+ * over), nothing here sees a user change: the application calls
+ * `invalidateUser` after each one.
  */
 export function withRedisCache(
   stores: { readonly users: UserStore; readonly tokens: TokenStore; readonly knoxTokens: KnoxTokenStore },
   client: RedisClient,
+  options?: RedisCacheOptions,
+): CachedStores;
+export function withRedisCache(
+  stores: { readonly users?: undefined; readonly tokens: TokenStore; readonly knoxTokens: KnoxTokenStore },
+  client: RedisClient,
+  options?: RedisCacheOptions,
+): CachedCredentialStores;
+export function withRedisCache(
+  stores: { readonly users?: UserStore | undefined; readonly tokens: TokenStore; readonly knoxTokens: KnoxTokenStore },
+  client: RedisClient,
   options: RedisCacheOptions = {},
-): CachedStores {
+): CachedCredentialStores & { readonly users?: UserStore } {
   const ttlMs = whole(options.ttlSeconds, 60, 1, 'ttlSeconds') * 1000;
   const negativeTtlMs = whole(options.negativeTtlSeconds, Math.min(10, ttlMs / 1000), 0, 'negativeTtlSeconds') * 1000;
   const windowMs = whole(options.fillWindowMs, 2000, 1, 'fillWindowMs');
@@ -104,7 +135,10 @@ export function withRedisCache(
   const knoxEntry = (tokenKey: string) => `${prefix}knox:${tokenKey}`;
   const epochKey = `${prefix}epoch`;
   // What a fill checks and writes for a user; what a revocation marks and drops.
-  const userKeys = (id: number) => [`${prefix}hold:${id}`, `${prefix}entries:${id}`];
+  const userKeys = (id: UserId) => {
+    const json = userIdJson(id);
+    return [`${prefix}hold:${json}`, `${prefix}entries:${json}`];
+  };
 
   // A request waits at most timeoutMs for Redis, then goes on without the cache (or fails closed).
   const within = <T>(operation: () => Promise<T>) => redisCall(operation, timeoutMs);
@@ -193,9 +227,19 @@ export function withRedisCache(
     return result;
   }
 
-  const ofUser = (id: number): Target => ({ users: [id], entries: [] });
+  const ofUser = (id: UserId): Target => ({ users: [id], entries: [] });
 
-  const cachedUsers = {
+  // The user's entries go, and an empty mark keeps out for the settle time the fills of reads
+  // that began before the change: an unmark by a writer that marked nothing.
+  const invalidateUser = async (userId: UserId): Promise<void> => {
+    try {
+      await run(UNMARK_SCRIPT, userKeys(userId), [1, randomBytes(8).toString('hex'), settleMs]);
+    } catch (error) {
+      failClosed(error);
+    }
+  };
+
+  const cachedUsers = users && {
     create: (user) => users.create(user),
     findById: (id) => users.findById(id),
     findByUsername: (username) => users.findByUsername(username),
@@ -206,6 +250,8 @@ export function withRedisCache(
     // The cached User has no password in it, but a password change is an account change: drop
     // the user's entries so nothing cached outlives it (cheap, and rare).
     setPassword: (id, passwordHash) => write(ofUser(id), () => users.setPassword(id, passwordHash)),
+    // No cached field changes with it: straight to the database.
+    setLastLogin: (id, at) => users.setLastLogin(id, at),
     delete: (id) => write(ofUser(id), () => users.delete(id)),
   } satisfies UserStore;
 
@@ -275,5 +321,5 @@ export function withRedisCache(
     deleteExpired: (now, batch) => knoxTokens.deleteExpired(now, batch),
   } satisfies KnoxTokenStore;
 
-  return { users: cachedUsers, tokens: cachedTokens, knoxTokens: cachedKnox };
+  return { ...(cachedUsers && { users: cachedUsers }), tokens: cachedTokens, knoxTokens: cachedKnox, invalidateUser };
 }

@@ -1,6 +1,6 @@
-import type { JwtLoginRecord, JwtSpendResult, JwtStore } from '@authbench/core';
+import type { JwtLoginRecord, JwtSpendResult, JwtStore, UserId } from '@authbench/core';
 import { redisCall, type RedisClient } from './client.js';
-import { checkPrefix, lifetimeMs, luaScript, msOf, runScript } from './scripts.js';
+import { checkPrefix, lifetimeMs, luaScript, msOf, runScript, userIdJson } from './scripts.js';
 
 export interface RedisJwtStoreOptions {
   /** Put before every key, so several apps (or tests) share one Redis. Default `'authbench:'`. */
@@ -14,15 +14,18 @@ export interface RedisJwtStore extends JwtStore {
    * in another store, so its `delete` must call this (SQL stores cascade).
    * @returns how many logins were deleted.
    */
-  deleteUser(userId: number): Promise<number>;
+  deleteUser(userId: UserId): Promise<number>;
 }
 
 /*
  * Key layout, under the prefix P:
  *   P jwt:login:<id>      hash   userId created client expiresAt lastRefreshed revokedAt ('' is null)
- *   P jwt:out:<jti>       hash   loginId userId createdAt expiresAt state (live|rotated|blacklisted) blacklistedAt
+ *   P jwt:out:<jti>       hash   loginId userId createdAt expiresAt state (live|rotated|blacklisted) blacklistedAt,
+ *                                and once rotated: successor (its jti) rotatedMs (when, in ms), for the grace window
  *   P jwt:jtis:<id>       zset   the jtis of a login scored by expiry (ms), so deleting it takes its tokens along
  *   P jwt:user:<userId>   zset   login ids scored by expiry (ms)
+ *   (<userId> and the userId fields are the id's JSON, see userIdJson: the
+ *   scripts only ever copy it, from an argument or a field, never build it.)
  *   P jwt:expiry:logins   zset   login ids scored by expiry, for deleteExpired
  *   P jwt:expiry:tokens   zset   jtis scored by expiry, for deleteExpired
  * A token's TTL is its lifetime; a login's is its newest token's, and only
@@ -103,20 +106,33 @@ return 'OK'
 `);
 
 // ARGV: P, jti, now, login ttl ms (now to the successor's expiry), then the successor as insertToken takes
-// it, then now in ms.
+// it, then now in ms, then the grace window's start in ms ('' for none). A repeat answers
+// {'repeat', jti, loginId, userId, createdAt, expiresAt} of the successor.
 const ROTATE = luaScript(`${COMMON}
-local P, jti, now, nowMs = ARGV[1], ARGV[2], ARGV[3], ARGV[12]
+local P, jti, now, nowMs, graceSince = ARGV[1], ARGV[2], ARGV[3], ARGV[12], ARGV[13]
 local loginId, state, revokedAt = tokenState(P, jti)
 if not loginId or revokedAt ~= '' then return 'revoked' end
 local lk = P..'jwt:login:'..loginId
 if state ~= 'live' then
   if state ~= 'rotated' then return 'revoked' end
+  if graceSince ~= '' then
+    -- Rotated within the window, its successor untouched since (live, unexpired by the jtis index): the same refresh again.
+    local r = redis.call('HMGET', P..'jwt:out:'..jti, 'successor', 'rotatedMs')
+    if r[1] and r[2] and tonumber(r[2]) > tonumber(graceSince) then
+      local s = redis.call('HMGET', P..'jwt:out:'..r[1], 'loginId', 'userId', 'createdAt', 'expiresAt', 'state')
+      local expMs = redis.call('ZSCORE', P..'jwt:jtis:'..loginId, r[1])
+      if s[1] == loginId and s[5] == 'live' and expMs and tonumber(expMs) > tonumber(nowMs) then
+        return {'repeat', r[1], s[1], s[2], s[3], s[4]}
+      end
+    end
+  end
   redis.call('HSET', lk, 'revokedAt', now) -- reuse of a rotated token: the family is compromised
   return 'reused'
 end
 local err = insertToken(P, nowMs, ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 if err then return err end
-redis.call('HSET', P..'jwt:out:'..jti, 'state', 'rotated', 'blacklistedAt', now) -- keeps its TTL: remembered while presentable
+-- Keeps its TTL: remembered while presentable.
+redis.call('HSET', P..'jwt:out:'..jti, 'state', 'rotated', 'blacklistedAt', now, 'successor', ARGV[5], 'rotatedMs', nowMs)
 redis.call('HSET', lk, 'expiresAt', ARGV[9], 'lastRefreshed', now)
 extend(lk, ARGV[4])
 extend(P..'jwt:jtis:'..loginId, ARGV[4])
@@ -229,7 +245,7 @@ redis.call('DEL', user)
 return n
 `);
 
-const SPEND_RESULTS: ReadonlySet<string> = new Set<JwtSpendResult>(['spent', 'reused', 'revoked']);
+const SPEND_RESULTS: ReadonlySet<string> = new Set<string>(['spent', 'reused', 'revoked'] satisfies JwtSpendResult[]);
 
 export function redisJwtStore(client: RedisClient, options: RedisJwtStoreOptions = {}): RedisJwtStore {
   const P = checkPrefix(options.prefix ?? 'authbench:');
@@ -239,18 +255,22 @@ export function redisJwtStore(client: RedisClient, options: RedisJwtStoreOptions
     async createLogin(login, first) {
       await run(
         CREATE_LOGIN,
-        login.id, login.userId, login.created, login.client, login.expiresAt, msOf(login.expiresAt), lifetimeMs(login.created, login.expiresAt),
-        first.jti, first.loginId, first.userId, first.createdAt, first.expiresAt, msOf(first.expiresAt), lifetimeMs(first.createdAt, first.expiresAt),
+        login.id, userIdJson(login.userId), login.created, login.client, login.expiresAt, msOf(login.expiresAt), lifetimeMs(login.created, login.expiresAt),
+        first.jti, first.loginId, userIdJson(first.userId), first.createdAt, first.expiresAt, msOf(first.expiresAt), lifetimeMs(first.createdAt, first.expiresAt),
         msOf(login.created),
       );
     },
-    async rotate(jti, successor, now) {
+    async rotate(jti, successor, now, graceSince) {
       const result = await run(
         ROTATE,
         jti, now, lifetimeMs(now, successor.expiresAt),
-        successor.jti, successor.loginId, successor.userId, successor.createdAt, successor.expiresAt, msOf(successor.expiresAt),
-        lifetimeMs(successor.createdAt, successor.expiresAt), msOf(now),
+        successor.jti, successor.loginId, userIdJson(successor.userId), successor.createdAt, successor.expiresAt, msOf(successor.expiresAt),
+        lifetimeMs(successor.createdAt, successor.expiresAt), msOf(now), graceSince == null ? '' : msOf(graceSince),
       );
+      if (Array.isArray(result) && result.length === 6 && result[0] === 'repeat' && result.every((v) => typeof v === 'string')) {
+        const [, next, loginId, userId, createdAt, expiresAt] = result as string[];
+        return { kind: 'repeat', successor: { jti: next!, loginId: loginId!, userId: JSON.parse(userId!) as UserId, createdAt: createdAt!, expiresAt: expiresAt! } };
+      }
       if (typeof result !== 'string' || !SPEND_RESULTS.has(result)) throw new Error('redis jwt store: unexpected rotate reply');
       return result as JwtSpendResult;
     },
@@ -268,17 +288,17 @@ export function redisJwtStore(client: RedisClient, options: RedisJwtStoreOptions
       return (await redisCall(() => client.hGet(`${P}jwt:login:${loginId}`, 'revokedAt'))) === '';
     },
     async revokeLogin(userId, loginId, now) {
-      return (await run(REVOKE_LOGIN, userId, loginId, now)) === 1;
+      return (await run(REVOKE_LOGIN, userIdJson(userId), loginId, now)) === 1;
     },
     async revokeAllLogins(userId, now) {
-      return Number(await run(REVOKE_ALL, userId, now));
+      return Number(await run(REVOKE_ALL, userIdJson(userId), now));
     },
     async listLogins(userId, now) {
-      const rows = (await run(LIST_LOGINS, userId, msOf(now))) as string[][];
+      const rows = (await run(LIST_LOGINS, userIdJson(userId), msOf(now))) as string[][];
       const logins = rows.map(
         ([id, user, created, client, expiresAt, lastRefreshed]): JwtLoginRecord => ({
           id: id!,
-          userId: Number(user),
+          userId: JSON.parse(user!) as UserId,
           created: created!,
           client: client!,
           expiresAt: expiresAt!,
@@ -293,7 +313,7 @@ export function redisJwtStore(client: RedisClient, options: RedisJwtStoreOptions
       return Number(await run(DELETE_EXPIRED, msOf(now), Math.max(0, Math.floor(batch))));
     },
     async deleteUser(userId) {
-      return Number(await run(DELETE_USER, userId));
+      return Number(await run(DELETE_USER, userIdJson(userId)));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { UserId } from '@authbench/core';
 import { redisCall, type RedisClient } from './client.js';
 
 /**
@@ -87,4 +88,16 @@ export async function deleteMatching(client: RedisClient, pattern: string): Prom
     }
     return deleted;
   });
+}
+
+/**
+ * A user id as Redis keeps it, in a key or a field: its JSON, so 42 and "42"
+ * stay two users and each reads back (JSON.parse) as its own type. A whole
+ * number's JSON is its digits, the layout from before string ids, so keys
+ * written then are still found.
+ * @throws TypeError for a number that is not finite (its JSON would be null).
+ */
+export function userIdJson(id: UserId): string {
+  if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) return JSON.stringify(id);
+  throw new TypeError(`a user id must be a string or a finite number, got ${String(id)}`);
 }

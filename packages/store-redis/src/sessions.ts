@@ -1,7 +1,7 @@
 import { RedisStore } from 'connect-redis';
-import type { SessionRecord, SessionStore, UserStore } from '@authbench/core';
+import type { SessionRecord, SessionStore, UserId, UserRepository } from '@authbench/core';
 import { redisCall, type RedisClient } from './client.js';
-import { checkPrefix, deleteMatching, lifetimeMs, luaScript, msOf, runScript } from './scripts.js';
+import { checkPrefix, deleteMatching, lifetimeMs, luaScript, msOf, runScript, userIdJson } from './scripts.js';
 
 export interface RedisSessionStoreOptions {
   /** Put before every key, so several apps (or tests) share one Redis. Default `'authbench:'`. */
@@ -14,7 +14,8 @@ type StoredSession = Omit<SessionRecord, 'sid'>;
 /*
  * Key layout, under the prefix P:
  *   P sess:<sid>             string  the session, JSON, in connect-redis's format: read, listed and deleted by its RedisStore
- *   P sess-user:<userId>     zset    the user's sids scored by expiry (ms): what connect-redis lacks
+ *   P sess-user:<userId>     zset    the user's sids scored by expiry (ms): what connect-redis lacks;
+ *                                    <userId> is the id's JSON (see userIdJson), 42 and "42" apart
  *   P sess-expiry            zset    every sid scored by expiry, for deleteExpired
  * A session's TTL is `expires - lastUsed`; an index's only grows, to its
  * longest-lived member's. A user's index drops the sids expired by the
@@ -26,8 +27,19 @@ type StoredSession = Omit<SessionRecord, 'sid'>;
  * outside its user's index would survive logout-all and a password change.
  */
 
-// Shared Lua: a sid in the expiry index and its user's, each scored by the session's expiry (ms).
-const INDEX = `
+// Shared Lua: a sid in the expiry index and its user's, each scored by the session's expiry (ms);
+// and the JSON of a user id read from a session exactly as userIdJson writes it in JS
+// (JSON.stringify: a whole number's digits; a string quoted, its quote, backslash and control
+// characters escaped, in the short form where JSON has one), so both name the same index.
+// cjson.encode would not do: it also escapes '/'. '' for an anonymous session.
+const INDEX = String.raw`
+local ESCAPES = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+local function escape(c) return ESCAPES[c] or string.format('\\u%04x', string.byte(c)) end
+local function userIdJson(id)
+  if type(id) == 'number' then return string.format('%d', id) end
+  if type(id) == 'string' then return '"' .. string.gsub(id, '[%z\1-\31"\\]', escape) .. '"' end
+  return ''
+end
 local function index(P, sid, userId, expMs, ttl, now)
   local expiry = P..'sess-expiry'
   redis.call('ZADD', expiry, expMs, sid)
@@ -41,8 +53,8 @@ local function index(P, sid, userId, expMs, ttl, now)
 end
 `;
 
-// ARGV: P, sid, the session as connect-redis writes it (JSON), expiry ms, ttl ms, userId or '',
-// the previous userId or '', now (lastUsed) ms. Should the script stop halfway (Redis keeps what
+// ARGV: P, sid, the session as connect-redis writes it (JSON), expiry ms, ttl ms, the userId's JSON or '',
+// the previous userId's JSON or '', now (lastUsed) ms. Should the script stop halfway (Redis keeps what
 // a script wrote before an error), an index entry with no session behind it is harmless, a
 // session outside its user's index is not: so the index first, and the previous owner's last.
 const SET = luaScript(`${INDEX}
@@ -63,7 +75,7 @@ if not raw then return 0 end
 local s = cjson.decode(raw)
 s.expires = ARGV[3]
 s.lastUsed = ARGV[4]
-index(P, sid, type(s.userId) == 'number' and string.format('%d', s.userId) or '', ARGV[5], ARGV[6], ARGV[7])
+index(P, sid, userIdJson(s.userId), ARGV[5], ARGV[6], ARGV[7])
 redis.call('SET', key, cjson.encode(s), 'PX', ARGV[6])
 return 1
 `);
@@ -71,7 +83,7 @@ return 1
 // ARGV: P, now (ISO), now ms, batch. A session whose stored expiry is later than its score is not
 // expired (its index entry is stale): it is dropped from the index, not deleted (its TTL still holds).
 // Counts index entries, including sessions Redis had already expired, so "less than batch" means done.
-const DELETE_EXPIRED = luaScript(`
+const DELETE_EXPIRED = luaScript(`${INDEX}
 local P = ARGV[1]
 local expiry = P..'sess-expiry'
 local n = 0
@@ -82,7 +94,8 @@ for _, sid in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', ARGV[3], 'LIMIT
   redis.call('ZREM', expiry, sid)
   if not (s and type(s.expires) == 'string' and s.expires > ARGV[2]) then
     redis.call('DEL', key)
-    if s and type(s.userId) == 'number' then redis.call('ZREM', P..'sess-user:'..string.format('%d', s.userId), sid) end
+    local userId = s and userIdJson(s.userId) or ''
+    if userId ~= '' then redis.call('ZREM', P..'sess-user:'..userId, sid) end
     n = n + 1
   end
 end
@@ -91,9 +104,13 @@ return n
 
 const bySid = (a: SessionRecord, b: SessionRecord) => (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0);
 
-export function redisSessionStore(client: RedisClient, users: UserStore, options: RedisSessionStoreOptions = {}): SessionStore {
+/**
+ * @param users where a session's user is read on each request: only `findById` is used, so the
+ *   built-in store, `Accounts` or an application's own repository all do.
+ */
+export function redisSessionStore(client: RedisClient, users: Pick<UserRepository, 'findById'>, options: RedisSessionStoreOptions = {}): SessionStore {
   const P = checkPrefix(options.prefix ?? 'authbench:');
-  const userKey = (userId: number) => `${P}sess-user:${userId}`;
+  const userKey = (userId: UserId) => `${P}sess-user:${userIdJson(userId)}`;
   // express-session's store, unchanged, for what it does alone: GET, DEL, and SCAN for all/length/clear.
   // Writes are scripts (SET, TOUCH) that index the session in the same step.
   const connect = new RedisStore({ client, prefix: `${P}sess:` });
@@ -112,7 +129,7 @@ export function redisSessionStore(client: RedisClient, users: UserStore, options
     await redisCall(() => client.zRem(`${P}sess-expiry`, sid));
   };
   /** The user's indexed sessions that are still theirs; the others are pruned from the index. */
-  const ofUser = async (userId: number, fromMs: number | null): Promise<SessionRecord[]> => {
+  const ofUser = async (userId: UserId, fromMs: number | null): Promise<SessionRecord[]> => {
     const key = userKey(userId);
     const sids = await redisCall(() =>
       fromMs === null ? client.zRange(key, 0, -1) : client.zRangeByScore(key, `(${fromMs}`, '+inf'),
@@ -142,6 +159,10 @@ export function redisSessionStore(client: RedisClient, users: UserStore, options
       return user ? { ...toRecord(sid, stored), user } : null;
     },
     async set(record) {
+      // The scripts write a number's index key with Lua's %d: a whole number's digits, as JSON's.
+      if (typeof record.userId === 'number' && !Number.isSafeInteger(record.userId)) {
+        throw new TypeError(`redis session store: a number user id must be a whole number, got ${record.userId}`);
+      }
       // The creation time is kept on replace, as the SQL stores' upsert keeps it.
       const previous = await read(record.sid);
       const stored: StoredSession = {
@@ -155,7 +176,9 @@ export function redisSessionStore(client: RedisClient, users: UserStore, options
       // The record's own lifetime from its last write, whatever clock wrote it; JSON as connect-redis writes it.
       await runScript(client, SET, [
         P, record.sid, JSON.stringify(stored), msOf(record.expires), lifetimeMs(record.lastUsed, record.expires),
-        record.userId ?? '', previous?.userId ?? '', msOf(record.lastUsed),
+        record.userId === null ? '' : userIdJson(record.userId),
+        previous === null || previous.userId === null ? '' : userIdJson(previous.userId),
+        msOf(record.lastUsed),
       ]);
     },
     async touch(sid, expires, now) {

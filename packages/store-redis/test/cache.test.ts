@@ -9,7 +9,7 @@ import {
   type User,
   type UserStore,
 } from '@authbench/core';
-import { describeStoreConformance, startTcpProxy, type TcpProxy } from '@authbench/store-conformance';
+import { MemoryUsers, describeExternalUsersConformance, describeStoreConformance, startTcpProxy, type TcpProxy } from '@authbench/store-conformance';
 import { openPostgresStore, type PostgresStore } from '@authbench/store-postgres';
 import { withRedisCache, type CachedStores, type RedisCacheOptions } from '../src/cache.js';
 import { connectRedis, type RedisClient } from '../src/client.js';
@@ -137,6 +137,58 @@ describe.skipIf(unreachable !== null)('Redis cache in front of PostgreSQL', () =
     const store = await freshDatabase();
     const client = await redis();
     return { ...withRedisCache(store, client, { prefix: nextPrefix() }), close: () => store.close() };
+  });
+
+  /** An external-users PostgreSQL store in a schema of its own, closed after the run. */
+  async function freshExternal(users: MemoryUsers) {
+    const schema = `${RUN}_${schemas.length}`;
+    schemas.push(schema);
+    const store = await openPostgresStore(PG_URL, { schema, poolSize: 4, users });
+    pgStores.push(store);
+    return store;
+  }
+
+  for (const ids of ['number', 'string'] as const) {
+    describeExternalUsersConformance(
+      'PostgreSQL + Redis cache',
+      async (users) => {
+        const store = await freshExternal(users);
+        const cache = withRedisCache({ tokens: store.tokens, knoxTokens: store.knoxTokens }, await redis(), { prefix: nextPrefix() });
+        // What the application does after changing one of its users.
+        users.whenChanged((id) => cache.invalidateUser(id));
+        return { tokens: cache.tokens, knoxTokens: cache.knoxTokens, close: () => store.close() };
+      },
+      { ids, suites: ['tokens'] },
+    );
+  }
+
+  describe('external users', () => {
+    it('keeps a user as read until the application calls invalidateUser, then reads afresh; ids keep their type', async () => {
+      const users = new MemoryUsers('string');
+      const store = await freshExternal(users);
+      const prefix = await settledPrefix();
+      const inner = counted(store);
+      const cache = withRedisCache({ tokens: inner.stores.tokens, knoxTokens: inner.stores.knoxTokens }, await redis(), { prefix, fillWindowMs: WINDOW_MS });
+      expect('users' in cache).toBe(false);
+      const alice = await users.seed({ username: 'alice', password: 'x', isActive: true, id: '42' });
+      await store.tokens.getOrCreate({ key: KEY_A, userId: '42', created: NOW });
+      expect(await cache.tokens.findUserByKey(KEY_A)).toEqual(alice);
+      expect(await cache.tokens.findUserByKey(KEY_A)).toEqual(alice);
+      expect(inner.reads.token).toBe(1);
+      expect(await redisAdmin!.zRange(`${prefix}entries:"42"`, 0, -1)).toEqual([`${prefix}token:${sha256(KEY_A)}`]);
+
+      // Deactivated in the application's own table: nothing here saw it.
+      await users.setActive('42', false);
+      expect((await cache.tokens.findUserByKey(KEY_A))?.isActive).toBe(true);
+      await cache.invalidateUser('42');
+      expect(await cache.tokens.findUserByKey(KEY_A)).toEqual({ ...alice, isActive: false });
+      expect(inner.reads.token).toBe(2);
+      // The user 42 (a number) is someone else: invalidating them leaves "42"'s entries alone.
+      await sleep(SETTLE_MS + 200);
+      await cache.tokens.findUserByKey(KEY_A);
+      await cache.invalidateUser(42);
+      expect(await redisAdmin!.exists(`${prefix}token:${sha256(KEY_A)}`)).toBe(1);
+    });
   });
 
   const get = (key: string) => redisAdmin!.get(key);

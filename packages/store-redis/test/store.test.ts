@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ServiceUnavailableError, type JwtOutstandingRecord, type UserStore } from '@authbench/core';
-import { describeJwtStoreConformance, describeSessionStoreConformance, describeThrottleStoreConformance, startTcpProxy } from '@authbench/store-conformance';
+import { ServiceUnavailableError, type JwtOutstandingRecord, type UserId, type UserStore } from '@authbench/core';
+import {
+  MemoryUsers,
+  describeExternalUsersConformance,
+  describeJwtStoreConformance,
+  describeSessionStoreConformance,
+  describeThrottleStoreConformance,
+  startTcpProxy,
+} from '@authbench/store-conformance';
 import { openSqliteStore } from '@authbench/store-sqlite';
 import { connectRedis, type RedisClient } from '../src/client.js';
 import { redisJwtStore } from '../src/jwt.js';
@@ -46,7 +53,7 @@ afterAll(async () => {
 });
 
 /** SQLite's users, whose `delete` also runs the cascade the Redis side cannot run by itself. */
-function usersWithCascade(users: UserStore, onDelete: (userId: number) => Promise<unknown>): UserStore {
+function usersWithCascade(users: UserStore, onDelete: (userId: UserId) => Promise<unknown>): UserStore {
   return {
     ...users,
     async delete(id) {
@@ -99,10 +106,10 @@ const T1 = '2026-11-22T11:00:00.000Z';
 const DAY1 = '2026-11-23T10:00:00.000Z';
 const DAY2 = '2026-11-24T10:00:00.000Z';
 const HOUR = 3_600_000;
-const token = (jti: string, loginId: string, userId: number, expiresAt = DAY1, createdAt = T0): JwtOutstandingRecord => ({
+const token = (jti: string, loginId: string, userId: UserId, expiresAt = DAY1, createdAt = T0): JwtOutstandingRecord => ({
   jti, loginId, userId, createdAt, expiresAt,
 });
-const login = (id: string, userId: number, expiresAt = DAY1) => ({
+const login = (id: string, userId: UserId, expiresAt = DAY1) => ({
   id, userId, created: T0, client: 'ua', expiresAt, lastRefreshed: null, revokedAt: null,
 });
 
@@ -112,6 +119,77 @@ describe.skipIf(unreachable !== null)('Redis', () => {
   describeThrottleStoreConformance('Redis', async () => {
     const prefix = nextPrefix();
     return { throttle: redisThrottleStore(redis(), { prefix }), close: async () => void (await dropPrefix(prefix)) };
+  });
+
+  for (const ids of ['number', 'string'] as const) {
+    describeExternalUsersConformance(
+      'Redis',
+      async (users) => {
+        const prefix = nextPrefix();
+        return {
+          jwt: redisJwtStore(redis(), { prefix }),
+          sessions: redisSessionStore(redis(), users, { prefix }),
+          close: async () => void (await dropPrefix(prefix)),
+        };
+      },
+      { ids, suites: ['jwt', 'sessions'] },
+    );
+  }
+
+  describe('user ids in keys', () => {
+    // A quote, a backslash, a slash (which Lua's cjson would escape), a newline, a tab, a control
+    // character, DEL and a snowman: the index key the Lua side builds must be the one JS builds.
+    const ODD = 'we"ird\\/id\n\t\u0001\u007f\u2603';
+
+    it('names a user by the JSON of their id, so 42, "42" and any string each have their own index, also as Lua rebuilds it', async () => {
+      const prefix = nextPrefix();
+      const users = new MemoryUsers('string');
+      const jwt = redisJwtStore(redis(), { prefix });
+      const sessions = redisSessionStore(redis(), users, { prefix });
+      try {
+        const ids: UserId[] = [42, '42', ODD];
+        for (const [i, id] of ids.entries()) {
+          await users.seed({ username: `user${i}`, password: 'x', isActive: true, id });
+          await jwt.createLogin(login(`L${i}`, id), token(`J${i}`, `L${i}`, id));
+          await sessions.set({ sid: `s${i}`, userId: id, data: '{}', expires: DAY1, created: T0, client: 'ua', lastUsed: T0 });
+        }
+        const perUser = Object.keys(await ttls(prefix)).filter((key) => /^(jwt:user|sess-user):/.test(key));
+        expect(new Set(perUser)).toEqual(
+          new Set(['jwt:user:42', 'jwt:user:"42"', `jwt:user:${JSON.stringify(ODD)}`, 'sess-user:42', 'sess-user:"42"', `sess-user:${JSON.stringify(ODD)}`]),
+        );
+        for (const [i, id] of ids.entries()) {
+          expect((await jwt.listLogins(id, T0)).map((l) => [l.id, l.userId])).toEqual([[`L${i}`, id]]);
+          expect((await sessions.listByUser(id, T0)).map((s) => [s.sid, s.userId])).toEqual([[`s${i}`, id]]);
+        }
+        // A touch indexes the session again from the userId Lua decodes: the same key.
+        await sessions.touch('s2', DAY2, T1);
+        expect(await redis().zScore(`${prefix}sess-user:${JSON.stringify(ODD)}`, 's2')).toBe(Date.parse(DAY2));
+        // The sweep drops an expired session from its user's index, by the key Lua builds.
+        await sessions.set({ sid: 'gone', userId: ODD, data: '{}', expires: T1, created: T0, client: 'ua', lastUsed: T0 });
+        expect(await sessions.deleteExpired(T1, 10)).toBe(1);
+        expect(await redis().zRange(`${prefix}sess-user:${JSON.stringify(ODD)}`, 0, -1)).toEqual(['s2']);
+        expect(await sessions.destroyByUser('42')).toBe(1);
+        expect(await sessions.listByUser(42, T0)).toHaveLength(1);
+        expect(await jwt.deleteUser(ODD)).toBe(1);
+        expect(await jwt.listLogins('42', T0)).toHaveLength(1);
+      } finally {
+        await dropPrefix(prefix);
+      }
+    });
+
+    it('keeps a number id\u2019s keys as they were before string ids: its digits', async () => {
+      const prefix = nextPrefix();
+      const sessions = redisSessionStore(redis(), new MemoryUsers('number'), { prefix });
+      try {
+        await sessions.set({ sid: 's1', userId: 7, data: '{}', expires: DAY1, created: T0, client: 'ua', lastUsed: T0 });
+        expect(await redis().zRange(`${prefix}sess-user:7`, 0, -1)).toEqual(['s1']);
+        await expect(sessions.set({ sid: 's2', userId: 7.5, data: '{}', expires: DAY1, created: T0, client: 'ua', lastUsed: T0 })).rejects.toThrow(
+          /a number user id must be a whole number, got 7\.5/,
+        );
+      } finally {
+        await dropPrefix(prefix);
+      }
+    });
   });
 
   it('a throttle counter and its index carry a TTL of what is left of the counter', async () => {

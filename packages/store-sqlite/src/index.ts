@@ -1,19 +1,33 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { JwtStore, KnoxTokenStore, SessionStore, ThrottleStore, TokenStore, UserStore } from '@authbench/core';
+import {
+  assertUserRepository,
+  type JwtStore,
+  type KnoxTokenStore,
+  type SessionStore,
+  type ThrottleStore,
+  type TokenStore,
+  type UserRepository,
+  type UserStore,
+} from '@authbench/core';
 import { sqliteSessionStore } from './sessions.js';
 import { sqliteJwtStore } from './jwt.js';
 import { sqliteKnoxTokenStore } from './knox-tokens.js';
 import { migrate } from './migrations.js';
 import { sqliteThrottleStore } from './throttle.js';
 import { sqliteTokenStore } from './tokens.js';
-import { sqliteUserStore } from './users.js';
+import { refusingUserStore, sqliteUserStore } from './users.js';
 
 export { MIGRATIONS, migrate } from './migrations.js';
 
 export interface SqliteStore {
   readonly path: string;
+  /**
+   * The built-in `users` table. Opened with `options.users`, that table is not
+   * in use and this store refuses every call (a user created there could never
+   * log in): the application's repository is the one to use.
+   */
   readonly users: UserStore;
   readonly tokens: TokenStore;
   readonly knoxTokens: KnoxTokenStore;
@@ -26,12 +40,27 @@ export interface SqliteStore {
   close(): void;
 }
 
+export interface SqliteStoreOptions {
+  /**
+   * The application's own users. Given, the credential tables name a user by
+   * id only (a number or a string, kept as given: 42 and "42" are different
+   * users), the hot-path lookups read the credential and then ask
+   * `users.findById`, and this connection enforces no foreign keys (the
+   * built-in `users` table stays empty). Deleting a user is then the
+   * application's to follow with revoking their credentials
+   * (`revokeCredentials`), as no cascade does it.
+   */
+  readonly users?: UserRepository | undefined;
+}
+
 /**
  * Opens (creating if needed) the SQLite file at `path` and brings its schema
  * up to date. One connection per process: better-sqlite3 is synchronous, so
  * each statement runs to completion on the event loop and needs no pool.
  */
-export function openSqliteStore(path: string): SqliteStore {
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const { users } = options;
+  if (users !== undefined) assertUserRepository(users, 'openSqliteStore: options.users');
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {
@@ -40,7 +69,9 @@ export function openSqliteStore(path: string): SqliteStore {
     // corrupt the file.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    // External users are in another table (or another database): a credential's
+    // user_id names a row the users table here never has.
+    db.pragma(users === undefined ? 'foreign_keys = ON' : 'foreign_keys = OFF');
     db.pragma('busy_timeout = 5000');
     // 64 MiB of page cache instead of SQLite's 2 MiB: with a million stored
     // credentials, random token lookups stay in this process's memory
@@ -50,11 +81,11 @@ export function openSqliteStore(path: string): SqliteStore {
     return {
       path,
       db,
-      users: sqliteUserStore(db),
-      tokens: sqliteTokenStore(db),
-      knoxTokens: sqliteKnoxTokenStore(db),
-      jwt: sqliteJwtStore(db),
-      sessions: sqliteSessionStore(db),
+      users: users === undefined ? sqliteUserStore(db) : refusingUserStore('openSqliteStore'),
+      tokens: sqliteTokenStore(db, users),
+      knoxTokens: sqliteKnoxTokenStore(db, users),
+      jwt: sqliteJwtStore(db, users === undefined),
+      sessions: sqliteSessionStore(db, users),
       throttle: sqliteThrottleStore(db),
       close: () => db.close(),
     };

@@ -1,11 +1,12 @@
 import type { Database } from 'better-sqlite3';
-import type { KnoxCandidate, KnoxTokenRecord, KnoxTokenStore } from '@authbench/core';
+import type { KnoxCandidate, KnoxTokenRecord, KnoxTokenStore, User, UserId, UserRepository } from '@authbench/core';
+import { sqlUserId, type SqlUserId } from './user-id.js';
 import { USER_COLUMNS, toUser, type UserRow } from './users.js';
 
 interface KnoxRow {
   token_key: string;
   digest: string;
-  user_id: number;
+  user_id: UserId;
   created: string;
   expiry: string | null;
   client: string;
@@ -24,63 +25,101 @@ const toRecord = (row: KnoxRow): KnoxTokenRecord => ({
   lastUsed: row.last_used,
 });
 
+/** The hot path with the built-in users: one probe of the (token_key, digest) primary key, one of the user's. */
+export const KNOX_BY_PRIMARY_KEY = `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id
+  WHERE k.token_key = ? AND k.digest = ?`;
+const KNOX_BY_TOKEN_KEY = `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = ?`;
+/** The hot path with external users: the token alone, then its user from the repository. */
+export const KNOX_TOKEN_BY_PRIMARY_KEY = `SELECT ${KNOX_COLUMNS} FROM knox_tokens k WHERE k.token_key = ? AND k.digest = ?`;
+const KNOX_TOKENS_BY_TOKEN_KEY = `SELECT ${KNOX_COLUMNS} FROM knox_tokens k WHERE k.token_key = ?`;
+
 // Times are stored as ISO-8601 UTC strings of one fixed width, so SQL compares them as text.
-export function sqliteKnoxTokenStore(db: Database): KnoxTokenStore {
-  const byTokenKey = db.prepare<[string], KnoxRow & UserRow & { id: number }>(
-    `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = ?`,
-  );
-  const byPrimaryKey = db.prepare<[string, string], KnoxRow & UserRow & { id: number }>(
-    `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = ? AND k.digest = ?`,
-  );
-  const countLive = db.prepare<[number, string], { n: number }>(
+/** @param users the application's users; without them, the built-in `users` table. */
+export function sqliteKnoxTokenStore(db: Database, users?: UserRepository): KnoxTokenStore {
+  const countLive = db.prepare<[SqlUserId, string], { n: number }>(
     'SELECT count(*) AS n FROM knox_tokens WHERE user_id = ? AND (expiry IS NULL OR expiry > ?)',
   );
-  const insert = db.prepare<[string, string, number, string, string | null, string, string | null]>(
+  const insert = db.prepare<[string, string, SqlUserId, string, string | null, string, string | null]>(
     `INSERT INTO knox_tokens (token_key, digest, user_id, created, expiry, client, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (user_id, token_key) DO NOTHING`,
   );
-  const listLive = db.prepare<[number, string], KnoxRow>(
+  const listLive = db.prepare<[SqlUserId, string], KnoxRow>(
     `SELECT ${KNOX_COLUMNS} FROM knox_tokens k WHERE k.user_id = ? AND (k.expiry IS NULL OR k.expiry > ?)
      ORDER BY k.created DESC, k.token_key`,
   );
-  const touch = db.prepare<[string, string | null, number, string]>(
+  const touch = db.prepare<[string, string | null, SqlUserId, string]>(
     'UPDATE knox_tokens SET last_used = ?, expiry = ? WHERE user_id = ? AND token_key = ?',
   );
-  const remove = db.prepare<[number, string]>('DELETE FROM knox_tokens WHERE user_id = ? AND token_key = ?');
-  const removeAll = db.prepare<[number]>('DELETE FROM knox_tokens WHERE user_id = ?');
+  const remove = db.prepare<[SqlUserId, string]>('DELETE FROM knox_tokens WHERE user_id = ? AND token_key = ?');
+  const removeAll = db.prepare<[SqlUserId]>('DELETE FROM knox_tokens WHERE user_id = ?');
   const removeExpired = db.prepare<[string, number]>(
     `DELETE FROM knox_tokens WHERE (token_key, digest) IN
        (SELECT token_key, digest FROM knox_tokens WHERE expiry IS NOT NULL AND expiry <= ? LIMIT ?)`,
   );
 
+  let findByTokenKey: KnoxTokenStore['findByTokenKey'];
+  if (users === undefined) {
+    const byTokenKey = db.prepare<[string], KnoxRow & UserRow>(KNOX_BY_TOKEN_KEY);
+    const byPrimaryKey = db.prepare<[string, string], KnoxRow & UserRow>(KNOX_BY_PRIMARY_KEY);
+    findByTokenKey = async (tokenKey, digest) => {
+      const found = digest === undefined ? byTokenKey.all(tokenKey) : byPrimaryKey.all(tokenKey, digest);
+      return found.map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
+    };
+  } else {
+    const byTokenKey = db.prepare<[string], KnoxRow>(KNOX_TOKENS_BY_TOKEN_KEY);
+    const byPrimaryKey = db.prepare<[string, string], KnoxRow>(KNOX_TOKEN_BY_PRIMARY_KEY);
+    findByTokenKey = async (tokenKey, digest) => {
+      const found = digest === undefined ? byTokenKey.all(tokenKey) : byPrimaryKey.all(tokenKey, digest);
+      return withUsers(found.map(toRecord), users);
+    };
+  }
+
   const create = db.transaction((token: KnoxTokenRecord, max: number | null, now: string) => {
-    if (max !== null && countLive.get(token.userId, now)!.n >= max) return 'limit-reached' as const;
-    const { changes } = insert.run(token.tokenKey, token.digest, token.userId, token.created, token.expiry, token.client, token.lastUsed);
+    const userId = sqlUserId(token.userId);
+    if (max !== null && countLive.get(userId, now)!.n >= max) return 'limit-reached' as const;
+    const { changes } = insert.run(token.tokenKey, token.digest, userId, token.created, token.expiry, token.client, token.lastUsed);
     return changes > 0 ? ('created' as const) : ('key-taken' as const);
   });
 
   return {
-    async findByTokenKey(tokenKey, digest) {
-      const found = digest === undefined ? byTokenKey.all(tokenKey) : byPrimaryKey.all(tokenKey, digest);
-      return found.map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
-    },
+    findByTokenKey,
     async create(token, { max, now }) {
       return create.immediate(token, max, now);
     },
     async listLive(userId, now) {
-      return listLive.all(userId, now).map(toRecord);
+      return listLive.all(sqlUserId(userId), now).map(toRecord);
     },
     async touch(userId, tokenKey, lastUsed, expiry) {
-      touch.run(lastUsed, expiry, userId, tokenKey);
+      touch.run(lastUsed, expiry, sqlUserId(userId), tokenKey);
     },
     async delete(userId, tokenKey) {
-      return remove.run(userId, tokenKey).changes > 0;
+      return remove.run(sqlUserId(userId), tokenKey).changes > 0;
     },
     async deleteAll(userId) {
-      return removeAll.run(userId).changes;
+      return removeAll.run(sqlUserId(userId)).changes;
     },
     async deleteExpired(now, batch) {
       return removeExpired.run(now, batch).changes;
     },
   };
+}
+
+/**
+ * Each token with its user from the repository, in the tokens' order; a token
+ * whose user the repository no longer knows is no candidate. Several tokens
+ * of one user (no digest given) ask for that user once.
+ */
+export async function withUsers(tokens: readonly KnoxTokenRecord[], users: Pick<UserRepository, 'findById'>): Promise<KnoxCandidate[]> {
+  if (tokens.length === 1) {
+    const token = tokens[0]!;
+    const user = await users.findById(token.userId);
+    return user ? [{ token, user }] : [];
+  }
+  const ids = [...new Set(tokens.map((token) => token.userId))];
+  const found = await Promise.all(ids.map((id) => users.findById(id)));
+  const owners = new Map<UserId, User | null>(ids.map((id, i) => [id, found[i] ?? null]));
+  return tokens.flatMap((token) => {
+    const user = owners.get(token.userId);
+    return user ? [{ token, user }] : [];
+  });
 }

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { UsernameTakenError, type NewUser, type User, type UserStore } from '@authbench/core';
+import { isBuiltInId } from './user-id.js';
 
 /** The columns every user-returning statement selects, in the shape `toUser` reads. */
 export const USER_COLUMNS = 'u.id, u.username, u.email, u.is_active, u.date_joined';
@@ -35,6 +36,7 @@ export function sqliteUserStore(db: Database): UserStore {
   const all = db.prepare<[], UserRow>(`SELECT ${USER_COLUMNS} FROM users u ORDER BY u.id`);
   const setActive = db.prepare<[number, number]>('UPDATE users SET is_active = ? WHERE id = ?');
   const setPassword = db.prepare<[string, number]>('UPDATE users SET password = ? WHERE id = ?');
+  const setLastLogin = db.prepare<[string, number]>('UPDATE users SET last_login = ? WHERE id = ?');
   const remove = db.prepare<[number]>('DELETE FROM users WHERE id = ?');
 
   return {
@@ -47,6 +49,7 @@ export function sqliteUserStore(db: Database): UserStore {
       }
     },
     async findById(id) {
+      if (!isBuiltInId(id)) return null;
       const row = byId.get(id);
       return row ? toUser(row) : null;
     },
@@ -62,13 +65,42 @@ export function sqliteUserStore(db: Database): UserStore {
       return all.all().map(toUser);
     },
     async setActive(id, isActive) {
+      if (!isBuiltInId(id)) return false;
       return setActive.run(isActive ? 1 : 0, id).changes > 0;
     },
     async setPassword(id, passwordHash) {
+      if (!isBuiltInId(id)) return false;
       return setPassword.run(passwordHash, id).changes > 0;
     },
+    async setLastLogin(id, at) {
+      if (!isBuiltInId(id)) return false;
+      return setLastLogin.run(at, id).changes > 0;
+    },
     async delete(id) {
+      if (!isBuiltInId(id)) return false;
       return remove.run(id).changes > 0;
     },
+  };
+}
+
+/**
+ * The built-in users store of a store opened over an application's own users:
+ * every call fails, naming the mistake, rather than reading or writing a table
+ * no credential refers to.
+ */
+export function refusingUserStore(opener: string): UserStore {
+  const refuse = async (): Promise<never> => {
+    throw new Error(`${opener} was given options.users: the built-in users table is not in use; use that repository`);
+  };
+  return {
+    create: refuse,
+    findById: refuse,
+    findByUsername: refuse,
+    findLogin: refuse,
+    list: refuse,
+    setActive: refuse,
+    setPassword: refuse,
+    setLastLogin: refuse,
+    delete: refuse,
   };
 }

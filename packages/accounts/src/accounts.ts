@@ -1,9 +1,20 @@
-import { authenticationFailed, ValidationError } from './errors.js';
-import { charField, type FieldErrors, type Fields } from './fields.js';
+import {
+  authenticationFailed,
+  charField,
+  OLD_PASSWORD_INCORRECT,
+  OptionError,
+  UsernameTakenError,
+  ValidationError,
+  type FieldErrors,
+  type Fields,
+  type User,
+  type UserAccounts,
+  type UserId,
+  type UserStore,
+} from '@authbench/core';
 import { validatePassword } from './password-validation.js';
 import { hashPassword, OWASP_ARGON2ID, verifyAgainstDummy, verifyPassword, type Argon2Parameters } from './password-hashing.js';
-import { UsernameTakenError, type UserStore } from './stores.js';
-import type { User } from './user.js';
+import { throttled } from './throttle.js';
 import { validateEmail, validateUsername } from './user-validation.js';
 
 export interface AccountsOptions {
@@ -11,26 +22,35 @@ export interface AccountsOptions {
   /** Run after each new user is stored (a scheme's `onUserCreated`). */
   readonly onUserCreated?: ((user: User) => Promise<void>) | undefined;
   readonly hashing?: Argon2Parameters | undefined;
-}
-
-/** A password check that passed: the user, and the hash the password matched. */
-export interface VerifiedLogin {
-  readonly user: User;
-  readonly passwordHash: string;
+  /**
+   * Registrations hashing a password at once; more wait their turn, and past
+   * `registrationQueue` waiting, a registration is refused with a 429. Argon2
+   * runs on libuv's small thread pool (4 threads), which logins share: a
+   * flood of registrations must leave threads to the logins. Default 1.
+   */
+  readonly registrationHashing?: number | undefined;
+  /** Registrations that may wait for a hashing turn. Default 16. */
+  readonly registrationQueue?: number | undefined;
 }
 
 const USERNAME_TAKEN = 'A user with that username already exists.';
-// Django's PasswordChangeForm.
-export const OLD_PASSWORD_INCORRECT = 'Your old password was entered incorrectly. Please enter it again.';
 
-/** Registration and password checks, shared by the HTTP routes and the CLI. */
-export class Accounts {
+/**
+ * authbench's own users: a `UserRepository` over a `UserStore` (one of the
+ * storage packages' users table) with Django's rules, for the HTTP routes
+ * and the CLI: registration with Django's validators, Argon2id passwords,
+ * password change.
+ */
+export class Accounts implements UserAccounts {
   readonly users: UserStore;
   readonly #onUserCreated: ((user: User) => Promise<void>) | undefined;
   readonly #hashing: Argon2Parameters;
 
+  readonly #registrationTurns: Turns;
+
   constructor(options: AccountsOptions) {
     this.users = options.users;
+    this.#registrationTurns = new Turns(options.registrationHashing ?? 1, options.registrationQueue ?? 16, 'registrationHashing');
     this.#onUserCreated = options.onUserCreated;
     this.#hashing = options.hashing ?? OWASP_ARGON2ID;
   }
@@ -68,7 +88,7 @@ export class Accounts {
       throw new ValidationError(errors);
     }
 
-    const passwordHash = await hashPassword(password, this.#hashing);
+    const passwordHash = await this.#registrationTurns.run(() => hashPassword(password, this.#hashing));
     let user: User;
     try {
       user = await this.users.create({ username, email: email ?? '', passwordHash });
@@ -81,30 +101,37 @@ export class Accounts {
     return user;
   }
 
-  /**
-   * Django's ModelBackend: the user when the password matches and the account
-   * is active, else null. Unknown usernames cost a hash too, so timing does
-   * not reveal which usernames exist.
-   */
-  async checkCredentials(username: string, password: string): Promise<VerifiedLogin | null> {
-    const login = await this.users.findLogin(username);
-    if (!login) {
-      await verifyAgainstDummy(password);
-      return null;
-    }
-    const matches = await verifyPassword(password, login.passwordHash);
-    return matches && login.user.isActive ? { user: login.user, passwordHash: login.passwordHash } : null;
+  findById(id: UserId): Promise<User | null> {
+    return this.users.findById(id);
+  }
+
+  findByUsername(username: string): Promise<User | null> {
+    return this.users.findByUsername(username);
   }
 
   /**
-   * Whether a passed check still stands: the same password hash, the user
-   * active and not deleted. Read after a credential is issued, it closes the
-   * race with a password change (or deactivation) that revoked the user's
-   * credentials while this login was between its check and its credential.
+   * Django's ModelBackend check: whether the password matches the stored
+   * hash. An unknown user (null) costs a hash too, so timing does not reveal
+   * which usernames exist.
    */
-  async stillValid(verified: VerifiedLogin): Promise<boolean> {
-    const login = await this.users.findLogin(verified.user.username);
-    return login !== null && login.user.id === verified.user.id && login.user.isActive && login.passwordHash === verified.passwordHash;
+  async checkPassword(user: User | null, password: string): Promise<boolean> {
+    const login = user === null ? null : await this.users.findLogin(user.username);
+    if (!login || login.user.id !== user!.id) {
+      await verifyAgainstDummy(password);
+      return false;
+    }
+    return verifyPassword(password, login.passwordHash);
+  }
+
+  /** `last_login` = now, as Django's `update_last_login`. */
+  async recordLogin(user: User): Promise<void> {
+    await this.users.setLastLogin(user.id, new Date().toISOString());
+  }
+
+  /** The stored hash: it changes with every password change (a new salt). */
+  async passwordStamp(user: User): Promise<string | null> {
+    const login = await this.users.findLogin(user.username);
+    return login !== null && login.user.id === user.id ? login.passwordHash : null;
   }
 
   /**
@@ -115,12 +142,12 @@ export class Accounts {
    * the caller's next step (`revokeCredentials`).
    * @throws ValidationError with every field's messages at once.
    */
-  async changePassword(userId: number, data: Fields): Promise<void> {
+  async changePassword(caller: User, data: Fields): Promise<void> {
     const errors: FieldErrors = {};
     const oldPassword = charField(data, 'old_password', errors, { trim: false });
     const newPassword = charField(data, 'new_password', errors, { trim: false });
     // Read afresh: a stateless jwt caller's user is the token's claims, without the email.
-    const user = await this.users.findById(userId);
+    const user = await this.users.findById(caller.id);
     const login = user && user.isActive ? await this.users.findLogin(user.username) : null;
     if (!user || !login) throw authenticationFailed('User inactive or deleted.');
     if (oldPassword !== undefined && !(await verifyPassword(oldPassword, login.passwordHash))) {
@@ -152,4 +179,38 @@ export class Accounts {
 function normalizeEmail(email: string): string {
   const at = email.lastIndexOf('@');
   return at < 0 ? email : email.slice(0, at) + '@' + email.slice(at + 1).toLowerCase();
+}
+
+/**
+ * At most `width` tasks at once, at most `queue` more waiting; past that a
+ * task is refused at once with a 429, so a flood costs a queue slot, not a
+ * hash, and nobody waits in an unbounded line.
+ */
+class Turns {
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(
+    readonly width: number,
+    readonly queue: number,
+    option: string,
+  ) {
+    if (!Number.isSafeInteger(width) || width < 1) throw new OptionError('Accounts', option, 'a whole number of at least 1', width);
+    if (!Number.isSafeInteger(queue) || queue < 0) throw new OptionError('Accounts', 'registrationQueue', 'a whole number, 0 or more', queue);
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.width) {
+      if (this.#waiting.length >= this.queue) throw throttled(1);
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else this.#running++;
+    try {
+      return await task();
+    } finally {
+      // The turn passes straight to the next in line, or is given back.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
+    }
+  }
 }

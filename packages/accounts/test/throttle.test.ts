@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, LoginThrottle, ValidationError, addressKey, usernameKey, type ThrottleCounter, type ThrottleStore } from '../src/index.js';
+import { ApiError, ValidationError, type ThrottleCounter, type ThrottleStore } from '@authbench/core';
+import { LoginThrottle, addressKey, usernameKey } from '../src/index.js';
 
 /** The contract in memory (the engines' own tests are in store-conformance). */
 function memoryStore(): ThrottleStore {
@@ -267,9 +268,9 @@ describe('LoginThrottle', () => {
     expect(await store.get([addressKey('203.0.113.9')], 0)).toEqual([{ failures: 20, lastFailure: 0 }]);
   });
 
-  it('lets parallel registrations that succeed through, at most the allowance at a time, and counts none', async () => {
+  it('lets parallel registrations that succeed through, at most the allowance at a time, and counts none as a failure', async () => {
     const store = remote(memoryStore());
-    const throttle = new LoginThrottle({ store, clock: () => 0 });
+    const throttle = new LoginThrottle({ store, clock: () => 0, registrationsPerAddress: 1000 });
     let running = 0;
     let most = 0;
     const create = async () => {
@@ -282,6 +283,23 @@ describe('LoginThrottle', () => {
     expect(results).toEqual(Array.from({ length: 40 }, () => 'created'));
     expect(most).toBe(20);
     expect(await store.get([addressKey('203.0.113.9')], 0)).toEqual([null]);
+    // Each success used up one of the address's registration budget.
+    expect(await store.get(['r:203.0.113.9'], 0)).toEqual([{ failures: 40, lastFailure: 0 }]);
+  });
+
+  it('gives successful registrations a budget per address, then delays as failures do', async () => {
+    let now = 0;
+    const throttle = new LoginThrottle({ store: memoryStore(), clock: () => now, registrationsPerAddress: 3 });
+    const created = async () => 'created';
+    const tries = async (address: string, n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await outcome(throttle.register(address, created)));
+      return out;
+    };
+    expect(await tries('203.0.113.9', 4)).toEqual(['created', 'created', 'created', '429 1']);
+    expect(await tries('198.51.100.1', 1)).toEqual(['created']);
+    now += 1000;
+    expect(await tries('203.0.113.9', 2)).toEqual(['created', '429 2']);
   });
 
   it('refuses options that are not whole numbers, naming them', () => {

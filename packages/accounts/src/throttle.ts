@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { deleteInBatches } from './batches.js';
-import { ApiError, ValidationError } from './errors.js';
-import type { ThrottleCounter, ThrottleStore } from './stores.js';
+import { ApiError, deleteInBatches, OptionError, ValidationError, type ThrottleCounter, type ThrottleStore } from '@authbench/core';
 
 export interface LoginThrottleOptions {
   readonly store: ThrottleStore;
@@ -12,13 +10,18 @@ export interface LoginThrottleOptions {
   readonly addressFailures?: number | undefined;
   /** Seconds a counter is remembered once the delay its latest failure imposed is over. Default 900. */
   readonly windowSeconds?: number | undefined;
+  /**
+   * Successful registrations per client address allowed without delay; past
+   * it each waits as a failure would (1 s, doubling, capped). Default 10.
+   */
+  readonly registrationsPerAddress?: number | undefined;
   /** The longest delay, in seconds. Default 900. */
   readonly maxDelaySeconds?: number | undefined;
   /** Epoch milliseconds; injectable for tests. */
   readonly clock?: (() => number) | undefined;
 }
 
-export const LOGIN_THROTTLE_DEFAULTS = { userFailures: 5, addressFailures: 20, windowSeconds: 900, maxDelaySeconds: 900 } as const;
+export const LOGIN_THROTTLE_DEFAULTS = { userFailures: 5, addressFailures: 20, registrationsPerAddress: 10, windowSeconds: 900, maxDelaySeconds: 900 } as const;
 
 /** DRF's `Throttled`: whole seconds rounded up, ngettext's singular for 1, and `Retry-After`. */
 export function throttled(waitSeconds: number): ApiError {
@@ -67,6 +70,7 @@ export class LoginThrottle {
   readonly store: ThrottleStore;
   readonly userFailures: number;
   readonly addressFailures: number;
+  readonly registrationsPerAddress: number;
   readonly windowSeconds: number;
   readonly maxDelaySeconds: number;
   readonly #clock: () => number;
@@ -83,12 +87,13 @@ export class LoginThrottle {
   constructor(options: LoginThrottleOptions) {
     const whole = (name: keyof typeof LOGIN_THROTTLE_DEFAULTS, min: number): number => {
       const value = options[name] ?? LOGIN_THROTTLE_DEFAULTS[name];
-      if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`LoginThrottle: options.${name} must be a whole number of at least ${min}`);
+      if (!Number.isSafeInteger(value) || value < min) throw new OptionError('LoginThrottle', name, `a whole number of at least ${min}`, value);
       return value;
     };
     this.store = options.store;
     this.userFailures = whole('userFailures', 1);
     this.addressFailures = whole('addressFailures', 1);
+    this.registrationsPerAddress = whole('registrationsPerAddress', 1);
     this.windowSeconds = whole('windowSeconds', 1);
     this.maxDelaySeconds = whole('maxDelaySeconds', 1);
     this.#clock = options.clock ?? Date.now;
@@ -106,12 +111,19 @@ export class LoginThrottle {
   /**
    * Runs `verify` (the password check) unless throttled; records a failure
    * for both keys when it returns null, resets the username's on success.
+   *
+   * @param device a device that has logged in as this user before (a device
+   *   cookie, or a credential of the user's that the request carries): as
+   *   OWASP advises, its attempts are counted on a counter of its own, with
+   *   the username's allowance, and the username and address counters that
+   *   strangers fill do not hold it back. So guessing at a username locks
+   *   out strangers, never its owner's devices.
    */
-  login<T>(username: string, address: string | undefined, verify: () => Promise<T | null>): Promise<T | null> {
-    const limits = this.#limits(username, address);
-    return this.#attempt(limits, async (recordFailure) => {
+  login<T>(username: string, address: string | undefined, verify: () => Promise<T | null>, device?: string | null): Promise<T | null> {
+    const limits = device ? [{ key: deviceKey(device), allowance: this.userFailures }] : this.#limits(username, address);
+    return this.#attempt(limits, async (record) => {
       const user = await verify();
-      if (user === null) await recordFailure();
+      if (user === null) await record();
       else {
         await this.store.reset(limits[0]!.key);
         this.#unwritten.delete(limits[0]!.key);
@@ -123,17 +135,23 @@ export class LoginThrottle {
   /**
    * Runs `create` (a registration) unless the address is throttled; a
    * rejection (ValidationError, which includes "already exists") counts
-   * against the address, so usernames cannot be probed through register.
-   * Successful registrations never count.
+   * against the address's failures, so usernames cannot be probed through
+   * register; a success counts against the address's registration budget
+   * (`registrationsPerAddress`), each one being a password hash.
    */
   register<T>(address: string | undefined, create: () => Promise<T>): Promise<T> {
-    return this.#attempt(this.#limits(null, address), async (recordFailure) => {
+    const [byAddress] = this.#limits(null, address);
+    const registrations = { key: 'r' + byAddress!.key.slice(1), allowance: this.registrationsPerAddress };
+    return this.#attempt([byAddress!, registrations], async (record) => {
+      let created: T;
       try {
-        return await create();
+        created = await create();
       } catch (error) {
-        if (error instanceof ValidationError) await recordFailure();
+        if (error instanceof ValidationError) await record([0]);
         throw error;
       }
+      await record([1]);
+      return created;
     });
   }
 
@@ -144,8 +162,11 @@ export class LoginThrottle {
     return deleteInBatches((batch) => this.store.deleteExpired(now, batch));
   }
 
-  /** Runs `run` once #admit lets it, counted as running on its keys until it settles. */
-  async #attempt<T>(limits: readonly Limit[], run: (recordFailure: () => Promise<void>) => Promise<T>): Promise<T> {
+  /**
+   * Runs `run` once #admit lets it, counted as running on its keys until it
+   * settles. `record` counts one on the limits at the indexes given (all by default).
+   */
+  async #attempt<T>(limits: readonly Limit[], run: (record: (which?: readonly number[]) => Promise<void>) => Promise<T>): Promise<T> {
     // Joined before the first await, so concurrent attempts see each other.
     const flights = limits.map(({ key }) => this.#join(key));
     let admitted = false;
@@ -153,14 +174,15 @@ export class LoginThrottle {
       // This process's view of the count a failure makes (another instance's may add to it): it sets the counter's life.
       const counts = await this.#admit(limits, flights);
       admitted = true;
-      return await run(async () => {
+      return await run(async (which = limits.map((_, i) => i)) => {
         const failedAt = this.#clock();
         // Every write finished (or failed) before the attempt counts as settled: one key's
         // failure must not let waiters read the other's counter before its write lands.
-        const ttls = limits.map(({ allowance }, i) => this.#ttlSeconds(counts[i]!, allowance));
-        const written = await Promise.allSettled(limits.map(({ key }, i) => this.store.recordFailure(key, failedAt, ttls[i]!)));
-        written.forEach((w, i) => {
-          if (w.status === 'rejected') this.#keepUnwritten(limits[i]!.key, failedAt, ttls[i]!);
+        const chosen = which.map((i) => limits[i]!);
+        const ttls = which.map((i) => this.#ttlSeconds(counts[i]!, limits[i]!.allowance));
+        const written = await Promise.allSettled(chosen.map(({ key }, k) => this.store.recordFailure(key, failedAt, ttls[k]!)));
+        written.forEach((w, k) => {
+          if (w.status === 'rejected') this.#keepUnwritten(chosen[k]!.key, failedAt, ttls[k]!);
         });
         const failed = written.find((w) => w.status === 'rejected');
         if (failed) throw failed.reason;
@@ -273,6 +295,11 @@ export class LoginThrottle {
 /** Usernames are keyed by a hash: a fixed length whatever the client sends, and no names in the table. */
 export function usernameKey(username: string): string {
   return 'u:' + createHash('sha256').update(username).digest('base64url');
+}
+
+/** A trusted device's own counter: keyed by a hash of its id, never the id (a cookie's nonce). */
+export function deviceKey(device: string): string {
+  return 'd:' + createHash('sha256').update(device).digest('base64url');
 }
 
 /**

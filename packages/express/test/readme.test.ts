@@ -1,0 +1,17 @@
+import { expect, it } from 'vitest';
+import { readmeExample } from '../../../readme-example.js';
+
+// The README's first ```ts block: it type-checks, and prints what its comments say.
+const { typeErrors, printed } = readmeExample(import.meta.url);
+
+it('type-checks', () => {
+  expect(typeErrors()).toEqual([]);
+});
+
+it('runs, and prints what its comments say', async () => {
+  expect(await printed()).toEqual([
+    [201],
+    [200, { id: 1 }],
+    [401, 'Token', { detail: 'Authentication credentials were not provided.' }],
+  ]);
+});
