@@ -416,7 +416,9 @@ export async function soakScheme({ scheme, seconds, connections, serverCore, pro
   const w = await createWorkspace(USERS);
   let server: ServerProcess | undefined;
   try {
-    server = await startServer(`soak ${scheme}`, APP_ENTRY, config.env(w), serverCore);
+    // The soak sends rotated refresh tokens at once and expects reuse's 401: no grace window.
+    const env = scheme === 'jwt' ? { ...config.env(w), JWT_REFRESH_GRACE: '0' } : config.env(w);
+    server = await startServer(`soak ${scheme}`, APP_ENTRY, env, serverCore);
     progress(`${scheme}: logging ${USERS} users in, revoking some`);
     const kinds = await prepareMix(scheme, server, w, config);
     const counts = kinds.map(() => ({ responses: 0, wrong: 0, statuses: {} as Record<string, number>, timeouts: 0, firstWrong: null as string | null }));

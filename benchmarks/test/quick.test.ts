@@ -17,7 +17,9 @@ const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
  * ones, and the report files are written. No speed is asserted. The
  * PostgreSQL and Redis variants need the servers this machine runs: without
  * them the CLI skips those variants and says why (printed here), except
- * under CI=true, where the run fails.
+ * under CI=true, where the run fails. The Django peers need Debian's Django
+ * packages (`requires`): where they are not installed the run skips them
+ * with one line, under CI=true too.
  */
 describe('bench --quick', () => {
   const out = mkdtempSync(join(tmpdir(), 'authbench-quick-test-'));
@@ -28,6 +30,7 @@ describe('bench --quick', () => {
       instances: { name: string; perInstance: [number, number]; oneRequestsPerSecond: number }[];
       storages: Storage[];
       skipped: string[];
+      unavailable: string[];
       inProcess: { cases: { name: string; readsPerCall: number }[] }[];
     };
     rounds: unknown[];
@@ -47,13 +50,21 @@ describe('bench --quick', () => {
   it('runs the PostgreSQL and Redis variants, or says why not (and never skips them under CI)', () => {
     if (process.env['CI'] === 'true') expect(json.report.storages).toEqual(STORAGES);
     expect(json.report.storages).toContain('sqlite');
-    expect(json.report.skipped).toHaveLength(STORAGES.length - json.report.storages.length);
+    const missingRequirements = new Set(CONFIGS.filter((c) => json.report.unavailable.includes(c.name)).map((c) => c.requires));
+    expect(json.report.skipped).toHaveLength(STORAGES.length - json.report.storages.length + missingRequirements.size);
+  });
+
+  it('skips only configurations that require something, with one line saying how to install it', () => {
+    for (const name of json.report.unavailable) expect(CONFIGS.find((c) => c.name === name)?.requires).toBeDefined();
+    if (json.report.unavailable.length) {
+      expect(json.report.skipped.filter((s) => s.includes('apt-get install python3-django'))).toHaveLength(1);
+    }
   });
 
   it('measures every configuration, its refused-credential run where it has one, and a baseline per storage', () => {
     const expected = json.report.storages.flatMap((storage) => [
       baselineName(storage),
-      ...CONFIGS.filter((c) => c.storage === storage).flatMap((c) => (c.timeRejected ? [c.name, `${c.name}, refused credential`] : [c.name])),
+      ...CONFIGS.filter((c) => c.storage === storage && !json.report.unavailable.includes(c.name)).flatMap((c) => (c.timeRejected ? [c.name, `${c.name}, refused credential`] : [c.name])),
     ]);
     expect(json.report.http.map((r) => r.name)).toEqual(expected);
     expect(json.rounds).toHaveLength(expected.length - json.report.storages.length);

@@ -47,7 +47,10 @@ const state = {
   refreshes: 0,
 };
 
-/** One refresh at a time: two with the same refresh token would be reuse, and rotation revokes the whole login on reuse. */
+/**
+ * One refresh at a time: a second with the same refresh token is reuse, which
+ * revokes the whole login once the server's grace window (JWT_REFRESH_GRACE) is past.
+ */
 let refreshing = null;
 
 const $ = (id) => document.getElementById(id);
@@ -107,7 +110,7 @@ async function send(method, path, body) {
   return { status: response.status, data, headers: response.headers, sentAuthorization };
 }
 
-/** A request as the page makes it: under jwt a 401 refreshes once and retries; every answer goes to the log. */
+/** A request as the page makes it: under jwt a 401 refreshes once and retries; the answer goes under "Last response". */
 async function call(method, path, body) {
   let result = await send(method, path, body);
   if (result.status === 401 && mode() === 'jwt' && state.refresh && !ANONYMOUS.has(path)) {
@@ -174,7 +177,8 @@ function jwtExpiry(jwt) {
   }
 }
 
-const preview = (secret) => `${secret.slice(0, 8)}… (${secret.length} characters)`;
+/** The end of a secret, enough to tell two apart (a JWT's start is its constant header). */
+const preview = (secret) => `…${secret.slice(-8)} (${secret.length} characters)`;
 
 function storageCounts() {
   try {
@@ -248,6 +252,7 @@ async function register(form) {
   const result = await call('POST', '/api/auth/register', body);
   if (result.status === 201) {
     form.reset();
+    $('register-details').open = false;
     text('me', `Registered ${result.data.username} (id ${result.data.id}): now log in.`);
   }
 }

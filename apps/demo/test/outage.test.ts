@@ -218,7 +218,8 @@ describe.skipIf(down !== null)('the CLI when a server goes away mid-command', ()
   }
 
   it('says in one line that PostgreSQL does not answer, with no stack', async () => {
-    const { postgres, settings } = await proxied({ AUTH_SCHEME: 'token' });
+    // The cache the servers above used is no part of this: REDIS_CACHE=false says so (cli-cache.test.ts).
+    const { postgres, settings } = await proxied({ AUTH_SCHEME: 'token', REDIS_CACHE: 'false' });
     const created = await cli(['createuser', 'cli-pg'], settings, `${PASSWORD}\n`);
     expect(created.code).toBe(0);
     const changed = await cli(['changepassword', 'cli-pg'], settings, 'another-horse-battery\n', () => postgres.cut());
@@ -230,7 +231,7 @@ describe.skipIf(down !== null)('the CLI when a server goes away mid-command', ()
   });
 
   it('changepassword says the password changed but revocation did not finish, and how to finish it', async () => {
-    const { redis, settings } = await proxied({ AUTH_SCHEME: 'jwt', JWT_SIGNING_KEY: SECRET, REDIS_URL: 'set' });
+    const { redis, settings } = await proxied({ AUTH_SCHEME: 'jwt', JWT_SIGNING_KEY: SECRET, REDIS_URL: 'set', REDIS_CACHE: 'false' });
     expect((await cli(['createuser', 'cli-redis'], settings, `${PASSWORD}\n`)).code).toBe(0);
     const changed = await cli(['changepassword', 'cli-redis'], settings, 'another-horse-battery\n', () => redis.cut());
     expect(changed.code).toBe(1);

@@ -43,6 +43,8 @@ export interface InstructionSample {
   /** Instructions (callgrind's Ir) the server process executed over the counted requests, every thread. */
   readonly instructions: number;
   readonly perRequest: number;
+  /** Instructions per request in each consecutive slice of the counted requests, in order. */
+  readonly slices: readonly number[];
   /** Wall-clock seconds for this server: start under valgrind, warm-up, counted requests, stop. */
   readonly seconds: number;
 }
@@ -134,9 +136,10 @@ async function count(options: InstructionOptions, parent: string, subject: Subje
   const t0 = performance.now();
   const dir = mkdtempSync(join(parent, 'server-'));
   const outFile = join(dir, 'callgrind.out');
+  const slices: number[] = [];
   const server = await startServer(subject.name, subject.entry, subject.env, options.serverCore, {
     wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, '--dump-instr=no', '--dump-line=no'],
-    nodeOptions: NODE_OPTIONS,
+    nodeOptions: process.env['BENCH_INSTR_NODE_OPTIONS']?.split(' ') ?? NODE_OPTIONS,
     startTimeoutMs: 300_000,
   });
   try {
@@ -148,14 +151,17 @@ async function count(options: InstructionOptions, parent: string, subject: Subje
     try {
       await send(server, connection, subject.headers, warmup);
       await callgrind(server, '--instr=on');
-      await callgrind(server, '--zero');
-      await send(server, connection, subject.headers, requests);
-      await callgrind(server, '--dump=counted');
+      for (const size of sliceSizes(requests)) {
+        await callgrind(server, '--zero');
+        await send(server, connection, subject.headers, size);
+        await callgrind(server, '--dump=counted');
+        slices.push(readTotal(lastDump(dir, 'callgrind.out')) / size);
+      }
       await callgrind(server, '--instr=off');
     } finally {
       connection.destroy();
     }
-    const instructions = readTotal(lastDump(dir, 'callgrind.out'));
+    const instructions = slices.reduce((sum, perRequest, i) => sum + perRequest * sliceSizes(requests)[i]!, 0);
     await server.stop();
     return {
       name: subject.name,
@@ -166,11 +172,20 @@ async function count(options: InstructionOptions, parent: string, subject: Subje
       users: subject.headers.length,
       instructions,
       perRequest: instructions / requests,
+      slices,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
     await server.stop();
   }
+}
+
+/** The counted requests in SLICES consecutive slices (the last takes the remainder). */
+const SLICES = 5;
+export function sliceSizes(requests: number): number[] {
+  const slices = Math.min(SLICES, requests);
+  const size = Math.floor(requests / slices);
+  return Array.from({ length: slices }, (_, i) => (i === slices - 1 ? requests - size * (slices - 1) : size));
 }
 
 /** `count` GETs, one after the other on one keep-alive connection, credential i % n as the i-th; any other status than 200 stops the run. */
@@ -210,7 +225,7 @@ export function readTotal(file: string): number {
 }
 
 export function parseTotal(text: string): number {
-  const events = /^events:\s*(\S+)/m.exec(text)?.[1];
+  const events = /^events:[ \t]*(.*)$/m.exec(text)?.[1]?.trim();
   if (events !== 'Ir') throw new Error(`instructions: expected a dump of Ir, got events "${events ?? ''}"`);
   const total = /^totals:\s*(\d+)/m.exec(text) ?? /^summary:\s*(\d+)/m.exec(text);
   if (!total) throw new Error('instructions: the dump has no totals line');

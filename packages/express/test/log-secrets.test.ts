@@ -198,7 +198,7 @@ describe('the request log holds no secret, and a line for every request', () => 
   });
 
   it('jwt: register, bad login, login, me, verify, refresh, reuse, sessions, logout with a refresh body, logoutall, a tampered token', async () => {
-    const { app, raw, lines } = await startLogged((store) => [jwtScheme({ jwt: store.jwt, users: store.users, signingKey: JWT_SECRET })]);
+    const { app, raw, lines } = await startLogged((store) => [jwtScheme({ jwt: store.jwt, users: store.users, signingKey: JWT_SECRET, refreshGraceSeconds: 0 })]);
     close = () => app.close();
     const secrets = new Secrets();
     type Pair = { access: string; refresh: string };

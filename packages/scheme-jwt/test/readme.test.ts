@@ -12,6 +12,6 @@ it('runs, and prints what its comments say', async () => {
   expect(await printed()).toEqual([
     ['carol', 'jwt'],
     [200, ['access', 'refresh']],
-    [401, { detail: 'Token is blacklisted', code: 'token_not_valid' }],
+    [200, true],
   ]);
 });

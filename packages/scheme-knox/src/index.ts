@@ -96,11 +96,25 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme<KnoxLoginBody
   const tokenLength = prefix.length + length;
   const refreshMs = minRefresh * 1000;
 
-  const digestOf = (token: string): Buffer => hash(algorithm, token, 'buffer');
+  /** Hex, as stored: the hash's own hex output, with no Buffer between. */
+  const digestOf = (token: string): string => hash(algorithm, token, 'hex');
+  const clockMs = options.now === undefined ? Date.now : () => options.now!().getTime();
   const isExpired = (token: KnoxTokenRecord, now: number) => token.expiry !== null && Date.parse(token.expiry) <= now;
 
-  /** One write at most per refresh interval: last use, and a moved expiry when auto-refresh is on. */
-  async function recordUse(token: KnoxTokenRecord, now: number): Promise<void> {
+  // The stored digest is compared again, in constant time, whatever the store matched on. Both
+  // hex strings are copied into scratch buffers, so the comparison allocates nothing; a write
+  // that fills the buffer exactly was all ASCII, so equal bytes are equal strings.
+  const hexLength = 2 * hash(algorithm, '', 'buffer').length;
+  const presented = Buffer.alloc(hexLength);
+  const stored = Buffer.alloc(hexLength);
+  const sameDigest = (storedHex: string, presentedHex: string): boolean =>
+    storedHex.length === hexLength &&
+    stored.write(storedHex, 'utf8') === hexLength &&
+    presented.write(presentedHex, 'utf8') === hexLength &&
+    timingSafeEqual(stored, presented);
+
+  /** One write at most per refresh interval: last use, and a moved expiry when auto-refresh is on. Null: nothing to write. */
+  function useToRecord(token: KnoxTokenRecord, now: number): Promise<void> | null {
     let expiry = token.expiry;
     let due = token.lastUsed === null || now - Date.parse(token.lastUsed) >= refreshMs;
     if (autoRefresh && token.expiry !== null && ttl !== null) {
@@ -111,7 +125,7 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme<KnoxLoginBody
         due = true;
       }
     }
-    if (due) await store.touch(token.userId, token.tokenKey, new Date(now).toISOString(), expiry);
+    return due ? store.touch(token.userId, token.tokenKey, new Date(now).toISOString(), expiry) : null;
   }
 
   return {
@@ -127,18 +141,18 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme<KnoxLoginBody
       if (token.length !== tokenLength) throw INVALID_TOKEN;
       const digest = digestOf(token);
       // The digest goes into the lookup: a right key with a wrong secret finds nothing, as an unknown key does.
-      const candidates = await store.findByTokenKey(token.slice(0, TOKEN_KEY_LENGTH), digest.toString('hex'));
-      const now = clock().getTime();
-      for (const { token: stored, user } of candidates) {
-        if (isExpired(stored, now)) {
-          await store.delete(stored.userId, stored.tokenKey); // knox deletes an expired token when it is used
+      const candidates = await store.findByTokenKey(token.slice(0, TOKEN_KEY_LENGTH), digest);
+      const now = clockMs();
+      for (const { token: found, user } of candidates) {
+        if (isExpired(found, now)) {
+          await store.delete(found.userId, found.tokenKey); // knox deletes an expired token when it is used
           continue;
         }
-        const storedDigest = Buffer.from(stored.digest, 'hex');
-        if (storedDigest.length !== digest.length || !timingSafeEqual(storedDigest, digest)) continue;
+        if (!sameDigest(found.digest, digest)) continue;
         if (!user.isActive) throw USER_INACTIVE;
-        await recordUse(stored, now);
-        return { user, scheme: 'knox', credentialId: stored.tokenKey };
+        const write = useToRecord(found, now);
+        if (write !== null) await write;
+        return { user, scheme: 'knox', credentialId: found.tokenKey };
       }
       throw INVALID_TOKEN;
     },
@@ -151,7 +165,7 @@ export function knoxScheme(options: KnoxSchemeOptions): AuthScheme<KnoxLoginBody
         const token = prefix + randomBytes(length / 2).toString('hex');
         const record: KnoxTokenRecord = {
           tokenKey: token.slice(0, TOKEN_KEY_LENGTH),
-          digest: digestOf(token).toString('hex'),
+          digest: digestOf(token),
           userId: user.id,
           created: created.toISOString(),
           expiry: expiry?.toISOString() ?? null,

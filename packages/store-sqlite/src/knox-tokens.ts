@@ -14,6 +14,19 @@ interface KnoxRow {
 }
 
 const KNOX_COLUMNS = 'k.token_key, k.digest, k.user_id, k.created, k.expiry, k.client, k.last_used';
+/**
+ * The hot path's columns: not the key it was asked by, which SQL matched
+ * exactly, so the record takes token_key and digest from the arguments rather
+ * than copying the 128-character digest back out.
+ */
+const KNOX_VALUE_COLUMNS = 'k.user_id, k.created, k.expiry, k.client, k.last_used';
+
+/**
+ * A hot-path row as an array (better-sqlite3's raw mode): building an object
+ * with a property per column costs more than the probe of the users table.
+ */
+type KnoxValueTuple = [user_id: UserId, created: string, expiry: string | null, client: string, last_used: string | null];
+type KnoxUserTuple = [...KnoxValueTuple, id: number, username: string, email: string, is_active: number, date_joined: string];
 
 const toRecord = (row: KnoxRow): KnoxTokenRecord => ({
   tokenKey: row.token_key,
@@ -25,12 +38,26 @@ const toRecord = (row: KnoxRow): KnoxTokenRecord => ({
   lastUsed: row.last_used,
 });
 
+/** A row found by its primary key, whose key columns are the ones asked for. */
+const withKey = (row: KnoxValueTuple | KnoxUserTuple, tokenKey: string, digest: string): KnoxTokenRecord => ({
+  tokenKey,
+  digest,
+  userId: row[0],
+  created: row[1],
+  expiry: row[2],
+  client: row[3],
+  lastUsed: row[4],
+});
+const userOf = (row: KnoxUserTuple): User =>
+  toUser({ id: row[5], username: row[6], email: row[7], is_active: row[8], date_joined: row[9] });
+
 /** The hot path with the built-in users: one probe of the (token_key, digest) primary key, one of the user's. */
-export const KNOX_BY_PRIMARY_KEY = `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id
+// The user's columns spelled out: a raw row is read by position (KnoxUserTuple).
+export const KNOX_BY_PRIMARY_KEY = `SELECT ${KNOX_VALUE_COLUMNS}, u.id, u.username, u.email, u.is_active, u.date_joined FROM knox_tokens k JOIN users u ON u.id = k.user_id
   WHERE k.token_key = ? AND k.digest = ?`;
 const KNOX_BY_TOKEN_KEY = `SELECT ${KNOX_COLUMNS}, ${USER_COLUMNS} FROM knox_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_key = ?`;
 /** The hot path with external users: the token alone, then its user from the repository. */
-export const KNOX_TOKEN_BY_PRIMARY_KEY = `SELECT ${KNOX_COLUMNS} FROM knox_tokens k WHERE k.token_key = ? AND k.digest = ?`;
+export const KNOX_TOKEN_BY_PRIMARY_KEY = `SELECT ${KNOX_VALUE_COLUMNS} FROM knox_tokens k WHERE k.token_key = ? AND k.digest = ?`;
 const KNOX_TOKENS_BY_TOKEN_KEY = `SELECT ${KNOX_COLUMNS} FROM knox_tokens k WHERE k.token_key = ?`;
 
 // Times are stored as ISO-8601 UTC strings of one fixed width, so SQL compares them as text.
@@ -60,17 +87,20 @@ export function sqliteKnoxTokenStore(db: Database, users?: UserRepository): Knox
   let findByTokenKey: KnoxTokenStore['findByTokenKey'];
   if (users === undefined) {
     const byTokenKey = db.prepare<[string], KnoxRow & UserRow>(KNOX_BY_TOKEN_KEY);
-    const byPrimaryKey = db.prepare<[string, string], KnoxRow & UserRow>(KNOX_BY_PRIMARY_KEY);
+    const byPrimaryKey = db.prepare<[string, string], KnoxUserTuple>(KNOX_BY_PRIMARY_KEY).raw(true);
     findByTokenKey = async (tokenKey, digest) => {
-      const found = digest === undefined ? byTokenKey.all(tokenKey) : byPrimaryKey.all(tokenKey, digest);
-      return found.map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
+      if (digest === undefined) return byTokenKey.all(tokenKey).map((row): KnoxCandidate => ({ token: toRecord(row), user: toUser(row) }));
+      // The primary key: one row at most.
+      const row = byPrimaryKey.get(tokenKey, digest);
+      return row === undefined ? [] : [{ token: withKey(row, tokenKey, digest), user: userOf(row) }];
     };
   } else {
     const byTokenKey = db.prepare<[string], KnoxRow>(KNOX_TOKENS_BY_TOKEN_KEY);
-    const byPrimaryKey = db.prepare<[string, string], KnoxRow>(KNOX_TOKEN_BY_PRIMARY_KEY);
+    const byPrimaryKey = db.prepare<[string, string], KnoxValueTuple>(KNOX_TOKEN_BY_PRIMARY_KEY).raw(true);
     findByTokenKey = async (tokenKey, digest) => {
-      const found = digest === undefined ? byTokenKey.all(tokenKey) : byPrimaryKey.all(tokenKey, digest);
-      return withUsers(found.map(toRecord), users);
+      if (digest === undefined) return withUsers(byTokenKey.all(tokenKey).map(toRecord), users);
+      const row = byPrimaryKey.get(tokenKey, digest);
+      return row === undefined ? [] : withUsers([withKey(row, tokenKey, digest)], users);
     };
   }
 

@@ -124,14 +124,33 @@ export async function deviceStatus(origin: string, scheme: Scheme, device: Devic
 
 // ---- The page, driven as a user drives it -------------------------------------------
 
-/** The page's count of finished actions (app.js's `act`), as an expression run in the page. */
-const ACTIONS = "Number(document.body.dataset.actions ?? '0')";
+/**
+ * What functions run in the page see of it (the test's TypeScript has no DOM
+ * types). Functions, not strings: the page's CSP forbids eval, and Playwright's
+ * polling evaluates a string predicate with it.
+ */
+export interface PageWindow {
+  document: {
+    body: { dataset: Record<string, string | undefined> };
+    cookie: string;
+    scripts: ArrayLike<{ getAttribute(name: string): string | null }>;
+    querySelectorAll(selector: string): { length: number };
+    getElementById(id: string): { click(): void } | null;
+  };
+  localStorage: { length: number };
+  sessionStorage: { length: number };
+  __cspViolations: string[];
+  __xss?: unknown;
+}
 
 /** Records every Content-Security-Policy violation: the page must cause none. */
 const RECORD_CSP_VIOLATIONS = `
   window.__cspViolations = [];
   document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
 `;
+
+/** By timer: a tab in the background gets no animation frames, Playwright's default polling. */
+const POLL = { polling: 20 };
 
 export class PageDriver {
   /** Dialogs opened (alert() from injected markup would be one). */
@@ -156,7 +175,7 @@ export class PageDriver {
   /** Loads (or reloads) the page and waits for its boot. */
   async goto(): Promise<Response | null> {
     const response = await this.page.goto(`${this.origin}/`);
-    await this.page.waitForFunction(`${ACTIONS} >= 1`);
+    await this.page.waitForFunction(() => Number((globalThis as unknown as PageWindow).document.body.dataset['actions'] ?? '0') >= 1, undefined, POLL);
     return response;
   }
 
@@ -164,11 +183,17 @@ export class PageDriver {
     return this.page.locator(selector).innerText();
   }
 
-  /** Does what `start` starts and waits until the page has finished that action. */
-  async act(start: () => Promise<unknown>): Promise<void> {
-    const before = Number(await this.page.evaluate(ACTIONS));
+  /** Does what `start` starts and waits until the page has finished that many actions. */
+  async act(start: () => Promise<unknown>, count = 1): Promise<void> {
+    // The user looks at the tab they use: a background tab gets no animation frames, and clicks wait for them.
+    await this.page.bringToFront();
+    const before = await this.page.evaluate(() => Number((globalThis as unknown as PageWindow).document.body.dataset['actions'] ?? '0'));
     await start();
-    await this.page.waitForFunction(`${ACTIONS} > ${before}`);
+    await this.page.waitForFunction(
+      (n) => Number((globalThis as unknown as PageWindow).document.body.dataset['actions'] ?? '0') >= n,
+      before + count,
+      POLL,
+    );
   }
 
   /** `start`'s action, and the response of the first request to `path` it made. */
@@ -179,7 +204,8 @@ export class PageDriver {
   }
 
   async register(username: string, email: string, password = PASSWORD): Promise<string> {
-    await this.page.locator('#register-details summary').click();
+    const details = this.page.locator('#register-details');
+    if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
     const form = this.page.locator('#register-form');
     await form.locator('[name=username]').fill(username);
     await form.locator('[name=email]').fill(email);
@@ -237,13 +263,16 @@ export class PageDriver {
   /** Where the page could have kept a credential besides memory: storage, the URL, readable cookies. */
   async persisted(): Promise<{ storage: number; url: string; cookies: string }> {
     return {
-      storage: Number(await this.page.evaluate('localStorage.length + sessionStorage.length')),
+      storage: await this.page.evaluate(() => {
+        const w = globalThis as unknown as PageWindow;
+        return w.localStorage.length + w.sessionStorage.length;
+      }),
       url: this.page.url(),
-      cookies: String(await this.page.evaluate('document.cookie')),
+      cookies: await this.page.evaluate(() => (globalThis as unknown as PageWindow).document.cookie),
     };
   }
 
   cspViolations(): Promise<string[]> {
-    return this.page.evaluate('window.__cspViolations') as Promise<string[]>;
+    return this.page.evaluate(() => (globalThis as unknown as PageWindow).__cspViolations);
   }
 }
