@@ -17,6 +17,7 @@ const sample = (name: string, kind: InstructionSample['kind'], perRequest: numbe
   users: 1000,
   instructions: perRequest * 2000,
   perRequest,
+  slices: [perRequest],
   seconds: 60,
 });
 

@@ -68,8 +68,8 @@ describe('README walkthroughs work as printed, with curl against the built demo'
   it.each([
     ['token', '## Walkthrough (token)', 0, [1], 7],
     ['knox', '## Walkthrough (knox)', 0, [1], 12],
-    ['jwt, HS256', '## Walkthrough (jwt)', 0, [1], 7],
-    ['jwt, ES256', '## Walkthrough (jwt)', 2, [1, 3], 10],
+    ['jwt, HS256', '## Walkthrough (jwt)', 0, [1], 8],
+    ['jwt, ES256', '## Walkthrough (jwt)', 2, [1, 3], 11],
     ['session', '## Walkthrough (session)', 0, [1], 6],
   ])('%s', async (name, heading, startBlock, runBlocks, promised) => {
     const blocks = shellBlocks(heading);

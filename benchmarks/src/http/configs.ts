@@ -147,6 +147,18 @@ export const CONFIGS: readonly HttpConfig[] = [
   { ...knox, name: 'knox, auto-refresh', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'knox', KNOX_AUTO_REFRESH: 'true' }) },
   jwtHs256,
   { ...jwtHs256, name: 'jwt HS256, stateless', timeRejected: false, env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_STATELESS: 'true' }) },
+  // The cookie transport: the access token in the jwt_access cookie instead of Authorization (reads are GETs: no CSRF token).
+  {
+    ...jwtHs256,
+    name: 'jwt HS256, stateless, cookie',
+    timeRejected: false,
+    env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_STATELESS: 'true', JWT_COOKIE: 'true' }),
+    credentials: (s, w) => logInAll(s, w, cookie('jwt_access')),
+    forge: (valid) => {
+      const [header, payload, signature] = valid['cookie']!.slice('jwt_access='.length).split('.');
+      return { cookie: `jwt_access=${header}.${payload}.${base64url(signature!.length)}` };
+    },
+  },
   { ...jwtHs256, name: 'jwt ES256, user check', timeRejected: false, env: (w) => jwtEnv(w, { JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY_FILE: w.es256KeyFile }) },
   { ...jwtHs256, name: 'jwt EdDSA, user check', timeRejected: false, env: (w) => jwtEnv(w, { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY_FILE: w.eddsaKeyFile }) },
   session,

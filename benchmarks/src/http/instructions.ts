@@ -15,9 +15,9 @@
  * baseline's is what the credential check executes.
  *
  * V8 still optimises as it always does (the figure is the optimised code's);
- * only its inputs are fixed: the same warm-up, the same requests, and its
- * hash and random seeds (`--hash-seed`, `--random-seed`), which otherwise
- * change how its hash tables lay out from one process to the next.
+ * only its inputs are fixed: the same warm-up, the same requests, its hash
+ * and random seeds, and what would otherwise depend on the clock or on
+ * thread timing (NODE_OPTIONS says which, and why).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -62,8 +62,28 @@ export interface InstructionOptions {
 /** The configurations `--instructions` counts unless `--only` names others. */
 export const INSTRUCTION_CONFIGS: readonly string[] = ['token', 'knox', 'jwt HS256, stateless', 'jwt HS256, user check', 'session'];
 
-/** Fixed seeds for V8's string hashing and Math.random: part of the inputs the count depends on. */
-export const NODE_OPTIONS = ['--hash-seed=1', '--random-seed=1'];
+/**
+ * V8 options for the counted servers. Without them the same server's count
+ * moved by 10–25 % from one slice of requests to the next and between runs:
+ * V8 schedules garbage collection by the clock (its memory reducer collects
+ * when allocation per millisecond drops, which under valgrind's 30–50×
+ * slowdown it always seems to, and heap growth follows measured speeds), and
+ * background threads finish compiling and marking whenever the scheduler
+ * lets them. `--predictable-gc-schedule` fixes heap growth and turns those
+ * clock-driven collections off, so collections come at the same points of
+ * the same allocations; `--single-threaded` runs compilation and GC on the
+ * main thread, so optimised code is installed at the same request every run.
+ * Old-generation (mark-compact) collections remain: natively about one per
+ * 1,000 requests here, each worth some 50,000 instructions per request of a
+ * 2,000-request count, so whether one falls inside the count or not would
+ * outweigh a scheme's whole cost. `--initial-old-space-size=1024` lets the
+ * old generation grow to 1 GiB before its first one (the servers promote
+ * about 11 kB a request: no mark-compact within 2 × 20,000 requests), so the
+ * count is what a request executes plus its share of young-generation
+ * scavenges, and leaves out the old generation's periodic collections.
+ * V8 still optimises. Seeds fix hashing and Math.random.
+ */
+export const NODE_OPTIONS = ['--hash-seed=1', '--random-seed=1', '--predictable-gc-schedule', '--single-threaded', '--initial-old-space-size=1024'];
 
 const ROUTE = '/api/me';
 const exec = promisify(execFile);
@@ -139,7 +159,7 @@ async function count(options: InstructionOptions, parent: string, subject: Subje
   const slices: number[] = [];
   const server = await startServer(subject.name, subject.entry, subject.env, options.serverCore, {
     wrapper: ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, '--dump-instr=no', '--dump-line=no'],
-    nodeOptions: process.env['BENCH_INSTR_NODE_OPTIONS']?.split(' ') ?? NODE_OPTIONS,
+    nodeOptions: NODE_OPTIONS,
     startTimeoutMs: 300_000,
   });
   try {

@@ -43,6 +43,7 @@ export type {
 } from './scheme.js';
 export {
   UsernameTakenError,
+  refusingUserStore,
   type JwtLoginRecord,
   type JwtOutstandingRecord,
   type JwtSpendResult,
@@ -77,3 +78,4 @@ export {
 } from './user.js';
 export type { CredentialStores, SchemeWiring, WiringContext } from './wiring.js';
 export { NO_PROXIES, forwardedClient, trustedProxies, type ProxyTrust } from './proxies.js';
+export { SECRET_LENGTH, carriesScriptCredential, csrfFailure, isSafeMethod, maskSecret, newSecret, originFailure, presentedTokenFailure, tokenFailure } from './csrf.js';

@@ -81,7 +81,11 @@ export interface SchemeEndpoint {
   readonly path: string;
   /** Served at the application's root (`/.well-known/jwks.json`), not under the router's prefix. */
   readonly atRoot?: boolean;
-  handle(body: Readonly<Record<string, unknown>>, req: AuthRequest): Promise<{ status: number; body: unknown }>;
+  /** `headers`: extra response headers (jwt's refresh sets its cookies under the cookie transport). */
+  handle(
+    body: Readonly<Record<string, unknown>>,
+    req: AuthRequest,
+  ): Promise<{ status: number; body: unknown; headers?: Readonly<Record<string, string | readonly string[]>> }>;
 }
 
 /**

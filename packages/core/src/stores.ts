@@ -250,3 +250,25 @@ export interface ThrottleStore {
   /** Deletes up to `batch` counters expired at `now`; call until less than `batch`. */
   deleteExpired(now: number, batch: number): Promise<number>;
 }
+
+/**
+ * The built-in users store of a storage package opened over an application's
+ * own users (`openSqliteStore(path, { users })`): every call fails, naming
+ * the mistake, rather than reading or writing a table no credential refers to.
+ */
+export function refusingUserStore(opener: string): UserStore {
+  const refuse = async (): Promise<never> => {
+    throw new Error(`${opener} was given options.users: the built-in users table is not in use; use that repository`);
+  };
+  return {
+    create: refuse,
+    findById: refuse,
+    findByUsername: refuse,
+    findLogin: refuse,
+    list: refuse,
+    setActive: refuse,
+    setPassword: refuse,
+    setLastLogin: refuse,
+    delete: refuse,
+  };
+}

@@ -58,6 +58,8 @@ export interface EnvAuth {
   readonly deviceSecret: string | undefined;
   /** TRUST_PROXY: the proxies whose X-Forwarded-For gives the client address; empty for none. */
   readonly trustProxy: readonly string[];
+  /** CORS_ALLOWED_ORIGINS, as `createAuth`'s `cors` option takes it; undefined when unset (no CORS headers). */
+  readonly cors: { readonly origins: readonly string[] } | undefined;
   readonly storage: StorageSettings;
   readonly stores: Stores;
   /** Lines to print at start-up (a secret generated for this run, say). */
@@ -102,7 +104,41 @@ export const SETTINGS = [
   'LOGIN_THROTTLE_WINDOW',
   'LOGIN_THROTTLE_MAX_DELAY',
   'TRUST_PROXY',
+  'CORS_ALLOWED_ORIGINS',
 ] as const;
+
+/** An origin as a browser sends it: scheme, host, maybe a port; no path, no wildcard, no trailing slash. */
+const ORIGIN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$/;
+
+/** CORS_ALLOWED_ORIGINS: a comma list of `scheme://host[:port]`; null when unset or empty. */
+export function readCorsOrigins(env: Env): string[] | null {
+  const origins = readString(env, 'CORS_ALLOWED_ORIGINS', '').split(',').map((o) => o.trim()).filter(Boolean);
+  const bad = origins.find((o) => !ORIGIN.test(o));
+  if (bad !== undefined) throw new ConfigError('CORS_ALLOWED_ORIGINS', `expected a comma list of scheme://host[:port] (http or https, no path, no wildcard), got "${bad}"`);
+  return origins.length === 0 ? null : origins;
+}
+
+/**
+ * A listed CORS origin that CSRF will still refuse: under session or jwt's
+ * cookie transport, a cross-origin page's unsafe requests pass Django's
+ * Origin check only when CSRF_TRUSTED_ORIGINS names it (exactly, or by a
+ * `*.` entry of the same scheme). Not added on its own: trusting an origin to
+ * read responses and trusting it to make a browser's state-changing requests
+ * are two decisions, as with django-cors-headers.
+ */
+function untrustedCorsOrigins(env: Env, names: readonly string[], origins: readonly string[]): string[] {
+  const cookieAuth = names.includes('session') || (names.includes('jwt') && readBoolean(env, 'JWT_COOKIE', false));
+  if (!cookieAuth) return [];
+  const trusted = readString(env, 'CSRF_TRUSTED_ORIGINS', '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  return origins.filter((origin) => {
+    const o = origin.toLowerCase();
+    return !trusted.some((t) => {
+      if (!t.includes('*')) return t === o;
+      const [scheme, host] = t.split('://*', 2) as [string, string | undefined];
+      return host !== undefined && o.startsWith(`${scheme}://`) && (o.endsWith(host) || o === `${scheme}://${host.slice(1)}`);
+    });
+  });
+}
 
 const THROTTLE_SETTING_OF = {
   userFailures: 'LOGIN_THROTTLE_USER_FAILURES',
@@ -144,6 +180,7 @@ export async function authFromEnv(env: Env, options: AuthFromEnvOptions = {}): P
   const throttleSettings = readThrottleSettings(env);
   const trustProxy = readTrustedProxies(env);
   const deviceSecret = readString(env, 'LOGIN_DEVICE_SECRET', '') || undefined;
+  const corsOrigins = readCorsOrigins(env);
   if (deviceSecret !== undefined && deviceSecret.length < 32) throw new ConfigError('LOGIN_DEVICE_SECRET', 'too weak: at least 32 characters are needed');
 
   const stores = await openStores(storage, options.users ?? null);
@@ -162,6 +199,10 @@ export async function authFromEnv(env: Env, options: AuthFromEnvOptions = {}): P
     const notices: string[] = [];
     if (throttleSettings !== null && deviceSecret === undefined && isProduction(env)) {
       notices.push('LOGIN_DEVICE_SECRET is not set: devices that logged in are recognised by this process only, until it restarts; give every instance the same secret.');
+    }
+    const untrusted = corsOrigins === null ? [] : untrustedCorsOrigins(env, names, corsOrigins);
+    if (untrusted.length > 0) {
+      notices.push(`CORS_ALLOWED_ORIGINS: ${untrusted.join(', ')} may read responses but not log in or change anything with the browser's cookies until CSRF_TRUSTED_ORIGINS lists it too.`);
     }
     const schemes = names.map((name) => SCHEME_WIRINGS.find((w) => w.name === name)!.fromEnv(env, { stores, users, notices }));
     const throttle =
@@ -187,6 +228,7 @@ export async function authFromEnv(env: Env, options: AuthFromEnvOptions = {}): P
       accounts,
       throttle,
       trustProxy,
+      cors: corsOrigins === null ? undefined : { origins: corsOrigins },
       deviceSecret,
       storage,
       stores,

@@ -250,3 +250,82 @@ describe('session cookies in production', () => {
     for (const cookie of auto.cookies) expect(cookie).not.toMatch(/; Secure/);
   });
 });
+
+describe('JWT_COOKIE and CORS_ALLOWED_ORIGINS', () => {
+  const login = async (env: Env, headers: Record<string, string> = {}) => {
+    const { createAuthApp, createAuthServer, listen } = await import('@authbench/express');
+    const auth = await authFromEnv(
+      { DATABASE_PATH: join(dir, `cookie-${files++}.sqlite3`), AUTH_SCHEME: 'jwt', LOGIN_THROTTLE: 'false', ...env },
+      { hashing: { memoryCost: 1024, timeCost: 1, parallelism: 1 } },
+    );
+    const server = createAuthServer(createAuthApp({ ...auth, log: () => {} }));
+    const url = `http://127.0.0.1:${await listen(server, 0, '127.0.0.1')}`;
+    try {
+      const post = (path: string, json: unknown) =>
+        fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(json) });
+      expect((await post('/api/auth/register', { username: 'alice', password: 'correct-horse-battery' })).status).toBe(201);
+      const reply = await post('/api/auth/login', { username: 'alice', password: 'correct-horse-battery' });
+      return { auth, reply, cookies: reply.headers.getSetCookie().map((c) => c.split('=', 1)[0]) };
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await auth.close();
+    }
+  };
+
+  it('JWT_COOKIE=true sets the token cookies at login; off by default; a bad value names the setting', async () => {
+    expect(SCHEME_WIRINGS.find((w) => w.name === 'jwt')!.settings).toContain('JWT_COOKIE');
+    expect((await login({})).cookies).toEqual([]);
+    const on = await login({ JWT_COOKIE: 'true' });
+    expect(on.cookies).toEqual(['jwt_access', 'jwt_refresh', 'csrftoken']);
+    expect(on.auth.notices.filter((n) => n.startsWith('JWT_COOKIE'))).toEqual([]);
+    await expect(configure({ AUTH_SCHEME: 'jwt', JWT_COOKIE: 'sometimes' })).rejects.toThrow(new ConfigError('JWT_COOKIE', 'expected true or false, got "sometimes"'));
+    await expect(configure({ AUTH_SCHEME: 'jwt', JWT_COOKIE: 'true', CSRF_TRUSTED_ORIGINS: 'front.example' })).rejects.toThrow(
+      new ConfigError('CSRF_TRUSTED_ORIGINS', "the values must start with a scheme (usually http:// or https://) but found front.example (Django's check 4_0.E001)"),
+    );
+  });
+
+  it('JWT_COOKIE in production: Secure cookies, and the start says so', async () => {
+    // Plain HTTP, so Django's HTTPS-only Referer check does not apply to the login.
+    const prod = await login({ JWT_COOKIE: 'true', NODE_ENV: 'production', JWT_SIGNING_KEY: 'k'.repeat(40), LOGIN_DEVICE_SECRET: 'd'.repeat(40) });
+    expect(prod.auth.notices).toEqual(['JWT_COOKIE: in production the jwt and CSRF cookies are Secure (sent over HTTPS only).']);
+    for (const line of prod.reply.headers.getSetCookie()) expect(line).toMatch(/; Secure$/);
+  });
+
+  it('CORS_ALLOWED_ORIGINS becomes the cors option; unset, none', async () => {
+    expect((await configure({})).cors).toBeUndefined();
+    const auth = await configure({ CORS_ALLOWED_ORIGINS: 'https://front.example, http://localhost:5173' });
+    expect(auth.cors).toEqual({ origins: ['https://front.example', 'http://localhost:5173'] });
+    expect(auth.notices).toEqual([]);
+  });
+
+  it('refuses an origin that is not scheme://host[:port], in one line naming the setting', async () => {
+    for (const bad of ['front.example', 'https://front.example/', 'https://*.example.com', 'https://front.example/app']) {
+      const error = await configure({ CORS_ALLOWED_ORIGINS: `http://localhost:5173,${bad}` }).catch((e: unknown) => e);
+      expect(error).toEqual(
+        new ConfigError('CORS_ALLOWED_ORIGINS', `expected a comma list of scheme://host[:port] (http or https, no path, no wildcard), got "${bad}"`),
+      );
+      expect(String((error as Error).message)).not.toContain('\n');
+    }
+  });
+
+  it('says at start-up when a CORS origin is not CSRF-trusted under a cookie scheme', async () => {
+    const session = await configure({ AUTH_SCHEME: 'session', CORS_ALLOWED_ORIGINS: 'https://front.example,https://app.example.com' });
+    expect(session.notices).toContain(
+      "CORS_ALLOWED_ORIGINS: https://front.example, https://app.example.com may read responses but not log in or change anything with the browser's cookies until CSRF_TRUSTED_ORIGINS lists it too.",
+    );
+    const trusted = await configure({
+      AUTH_SCHEME: 'session',
+      CORS_ALLOWED_ORIGINS: 'https://front.example,https://app.example.com',
+      CSRF_TRUSTED_ORIGINS: 'https://front.example,https://*.example.com',
+    });
+    expect(trusted.notices.filter((n) => n.startsWith('CORS_ALLOWED_ORIGINS'))).toEqual([]);
+    const cookieJwt = await configure({ AUTH_SCHEME: 'jwt', JWT_COOKIE: 'true', CORS_ALLOWED_ORIGINS: 'https://front.example' });
+    expect(cookieJwt.notices.filter((n) => n.startsWith('CORS_ALLOWED_ORIGINS'))).toEqual([
+      "CORS_ALLOWED_ORIGINS: https://front.example may read responses but not log in or change anything with the browser's cookies until CSRF_TRUSTED_ORIGINS lists it too.",
+    ]);
+    // The header transport needs no CSRF trust: nothing to say.
+    const headerJwt = await configure({ AUTH_SCHEME: 'jwt', CORS_ALLOWED_ORIGINS: 'https://front.example' });
+    expect(headerJwt.notices.filter((n) => n.startsWith('CORS_ALLOWED_ORIGINS'))).toEqual([]);
+  });
+});

@@ -25,6 +25,7 @@ import {
   type UserRepository,
 } from '@authbench/core';
 import { authenticate, refuseAnonymous, requireAuth } from './authenticate.js';
+import { cors, type CorsOptions } from './cors.js';
 import { readBody } from './body.js';
 import { clientAddress } from './client-address.js';
 import { deviceCookies } from './device-cookie.js';
@@ -61,6 +62,13 @@ export interface AuthOptions {
    * store check); default one line on stderr.
    */
   readonly report?: UnexpectedErrorReporter | undefined;
+  /**
+   * CORS for a front end on other origins: the listed ones may call with
+   * credentials, and their preflights are answered. Under session (or jwt's
+   * cookie transport) they must also be CSRF-trusted (CSRF_TRUSTED_ORIGINS).
+   * Default none: no `Access-Control-*` header is sent.
+   */
+  readonly cors?: CorsOptions | undefined;
 }
 
 /** What an application mounts. */
@@ -146,13 +154,15 @@ export function createAuth(options: AuthOptions): Auth {
 
   const devices = deviceCookies(options.deviceSecret);
   const sessionLayer = schemeMiddleware(schemes);
-  const auth = [sessionLayer, authenticate(schemes)];
+  // First, before any scheme can refuse: a refusal the browser may read is one the page can handle.
+  const corsLayer: RequestHandler[] = options.cors ? [cors(options.cors)] : [];
+  const auth = [...corsLayer, sessionLayer, authenticate(schemes)];
   const json = readBody({ form: false });
   const jsonOrForm = readBody({ form: true });
   const errors = apiErrorHandler(schemes);
 
   const router = Router({ strict: false }); // a trailing slash is accepted on every route
-  router.use(sessionLayer);
+  router.use(...corsLayer, sessionLayer);
   /**
    * A route of the contract. A method it does not serve is a 405 only after
    * `before` has run, as DRF's APIView authenticates (and checks CSRF and
@@ -306,8 +316,8 @@ export function createAuth(options: AuthOptions): Auth {
     [endpoint.method.toLowerCase()]: [
       json,
       async (req, res) => {
-        const { status, body } = await endpoint.handle(expectObject(req.body), req);
-        res.set(NO_STORE).status(status).json(body);
+        const { status, body, headers } = await endpoint.handle(expectObject(req.body), req);
+        res.set(NO_STORE).set(headers ?? {}).status(status).json(body);
       },
     ],
   });

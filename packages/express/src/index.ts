@@ -2,6 +2,7 @@ import './request.js';
 
 export { createAuth, type Auth, type AuthOptions } from './auth.js';
 export { createAuthApp, type AuthAppOptions } from './app.js';
+export { cors, corsOriginProblem, type CorsOptions } from './cors.js';
 export { authenticate, refuseAnonymous, requireAuth, type AuthenticatedHandler, type AuthenticatedRequest } from './authenticate.js';
 export { BODY_LIMIT_BYTES, MAX_JSON_DEPTH, readBody } from './body.js';
 export { apiErrorHandler, errorHandler, notFoundHandler, unexpectedErrorHandler } from './errors.js';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError, isProduction, readBoolean, readInteger, readString, withSettings, type Env, type SchemeWiring } from '@authbench/core';
+import { ConfigError, isProduction, readBoolean, readInteger, readString, readTrustedProxies, withSettings, type Env, type SchemeWiring } from '@authbench/core';
 import { jwtScheme } from './index.js';
 import { ALGORITHMS, MIN_SECRET_BYTES, type JwtAlgorithm } from './keys.js';
 
@@ -67,7 +67,39 @@ const SETTINGS = [
   'JWT_CHECK_REVOCATION',
   'JWT_UPDATE_LAST_LOGIN',
   'JWT_VERIFIER',
+  'JWT_COOKIE',
 ] as const;
+
+/**
+ * The cookie transport's CSRF_TRUSTED_ORIGINS, the setting the session scheme
+ * reads, under the same rule: each entry starts with its scheme (Django's
+ * check 4_0.E001).
+ */
+function readTrustedOrigins(env: Env): string[] {
+  const origins = list(env, 'CSRF_TRUSTED_ORIGINS');
+  const schemeless = origins.find((o) => !o.includes('://'));
+  if (schemeless !== undefined) {
+    throw new ConfigError('CSRF_TRUSTED_ORIGINS', `the values must start with a scheme (usually http:// or https://) but found ${schemeless} (Django's check 4_0.E001)`);
+  }
+  return origins;
+}
+
+/**
+ * JWT_COOKIE=true: the cookie transport, its cookies Secure in production (as
+ * the session scheme's), over HTTPS as TRUST_PROXY tells it elsewhere, and
+ * CSRF_TRUSTED_ORIGINS for its CSRF checks.
+ */
+function readCookieTransport(env: Env, notices: string[]) {
+  if (!readBoolean(env, 'JWT_COOKIE', false)) return { cookies: false };
+  const production = isProduction(env);
+  if (production) notices.push('JWT_COOKIE: in production the jwt and CSRF cookies are Secure (sent over HTTPS only).');
+  return {
+    cookies: true,
+    secureCookies: production ? true : ('auto' as const),
+    trustProxy: readTrustedProxies(env, 'TRUST_PROXY'),
+    trustedOrigins: readTrustedOrigins(env),
+  };
+}
 
 /** `AUTH_SCHEME=jwt`: djangorestframework-simplejwt, configured by environment (simplejwt's names under `JWT_`). */
 export const jwtWiring: SchemeWiring = {
@@ -92,6 +124,7 @@ export const jwtWiring: SchemeWiring = {
       checkRevocation: readBoolean(env, 'JWT_CHECK_REVOCATION', false),
       updateLastLogin: readBoolean(env, 'JWT_UPDATE_LAST_LOGIN', false),
       verifier: readString(env, 'JWT_VERIFIER', 'node') as 'node' | 'jose',
+      ...readCookieTransport(env, notices),
     };
     const asymmetric = !algorithm.startsWith('HS');
     const settingOf = {
@@ -100,6 +133,9 @@ export const jwtWiring: SchemeWiring = {
       verifyingKeys: asymmetric ? 'JWT_PUBLIC_KEY_FILES' : 'JWT_VERIFYING_KEYS',
       authHeaderTypes: 'JWT_AUTH_HEADER_TYPES',
       verifier: 'JWT_VERIFIER',
+      cookies: 'JWT_COOKIE',
+      trustProxy: 'TRUST_PROXY',
+      trustedOrigins: 'CSRF_TRUSTED_ORIGINS',
     };
     return withSettings(settingOf, 'AUTH_SCHEME', () => jwtScheme({ jwt: stores.jwt, users, ...options }));
   },

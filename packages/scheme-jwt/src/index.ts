@@ -1,18 +1,28 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT, type JWTPayload } from 'jose';
 import {
+  ApiError,
   AuthenticationError,
+  carriesScriptCredential,
   charField,
   deleteInBatches,
   isHttpToken,
+  isSafeMethod,
+  newSecret,
   OptionError,
+  originFailure,
   parseAuthorizationHeader,
+  presentedTokenFailure,
+  trustedProxies,
   ValidationError,
+  type AuthRequest,
   type AuthScheme,
   type Caller,
   type FieldErrors,
   type JwtOutstandingRecord,
   type JwtStore,
+  type ProxyTrust,
   type User,
   type UserId,
   type UserRepository,
@@ -84,6 +94,21 @@ export interface JwtSchemeOptions {
    * the same checks and accept the same tokens (src/verify.ts).
    */
   readonly verifier?: 'node' | 'jose' | undefined;
+  /**
+   * The cookie transport, for browsers: login and refresh also set the tokens
+   * as httpOnly cookies (`jwt_access`, `jwt_refresh`) and a readable
+   * `csrftoken`; a request without an Authorization header is authenticated
+   * by the access cookie, and then an unsafe method needs Django's CSRF
+   * checks (Origin/Referer, and the `csrftoken` echoed in X-CSRFToken).
+   * Default false: the header transport alone, as simplejwt.
+   */
+  readonly cookies?: boolean | undefined;
+  /** Cookie transport: mark cookies Secure: true, false, or 'auto' (when the request came over HTTPS). Default 'auto'. */
+  readonly secureCookies?: boolean | 'auto' | undefined;
+  /** Cookie transport: the proxies whose X-Forwarded-Proto is believed for HTTPS detection, as `sessionScheme`'s. Default none. */
+  readonly trustProxy?: readonly string[] | ProxyTrust | undefined;
+  /** Cookie transport: CSRF_TRUSTED_ORIGINS, as `sessionScheme`'s (`https://app.example.com`, `https://*.example.com`). */
+  readonly trustedOrigins?: readonly string[] | undefined;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -109,6 +134,30 @@ const ACCESS_INVALID = Object.freeze(accessFailure('Token is invalid'));
 const ACCESS_EXPIRED = Object.freeze(accessFailure('Token is expired'));
 
 class TokenError extends Error {}
+
+const ACCESS_COOKIE = 'jwt_access';
+const REFRESH_COOKIE = 'jwt_refresh';
+const CSRF_COOKIE_AGE = 31_449_600; // Django's: 52 weeks
+const EXPIRED = 'Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
+const csrfError = (reason: string) => new ApiError(403, { detail: `CSRF Failed: ${reason}` }, 'permission_denied');
+/** The `csrf` claim: a hash of the secret only the client's `csrftoken` cookie holds, so a token leaked alone forges no request. */
+const csrfDigest = (secret: string) => createHash('sha256').update(`authbench-jwt-csrf:${secret}`).digest('hex');
+
+/** The value of the first cookie called `name` in a Cookie header; the tokens need no decoding. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq !== -1 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Where the refresh cookie goes: the refresh route below the router's mount (Express's `baseUrl`), else `/`. */
+function refreshCookiePath(req: AuthRequest | undefined): string {
+  const base = (req as { baseUrl?: unknown } | undefined)?.baseUrl;
+  return typeof base === 'string' && /^(\/[A-Za-z0-9._~-]+)*$/.test(base) ? `${base}/refresh` : '/';
+}
 
 function positive(value: number | undefined, fallback: number, name: string, min = 1): number {
   const chosen = value ?? fallback;
@@ -151,6 +200,19 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
   const clock = options.now ?? (() => new Date());
   const verifierName = options.verifier ?? 'node';
   if (verifierName !== 'node' && verifierName !== 'jose') throw new OptionError('jwtScheme', 'verifier', '"node" or "jose"', verifierName);
+  const cookies = options.cookies ?? false;
+  const secure = options.secureCookies ?? 'auto';
+  if (secure !== true && secure !== false && secure !== 'auto') throw new OptionError('jwtScheme', 'secureCookies', "true, false or 'auto'", secure);
+  const trustedOrigins = options.trustedOrigins ?? [];
+  // Django's check 4_0.E001: an entry without a scheme would never match anything.
+  const schemeless = trustedOrigins.find((t) => !t.includes('://'));
+  if (schemeless !== undefined) throw new OptionError('jwtScheme', 'trustedOrigins', 'entries that start with a scheme (https://…)', schemeless);
+  let trust: ProxyTrust;
+  try {
+    trust = typeof options.trustProxy === 'function' ? options.trustProxy : trustedProxies(options.trustProxy ?? []);
+  } catch (error) {
+    throw new OptionError('jwtScheme', 'trustProxy', 'proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal', (error as Error).message);
+  }
   const keyRing = prepareKeyRing(algorithm, options.signingKey, options.verifyingKeys ?? []);
   keyRing.catch(() => {}); // a failure surfaces at the first use; the checks above make it unlikely
 
@@ -218,11 +280,12 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
    * ES256 signatures are randomised, so there the tokens carry the same
    * claims (and jtis) under a different, equally valid signature.
    */
-  async function signPair(user: User, record: JwtOutstandingRecord) {
+  async function signPair(user: User, record: JwtOutstandingRecord, csrf: string | undefined) {
     const keys = await keyRing;
     const iat = seconds(new Date(record.createdAt));
     const exp = seconds(new Date(record.expiresAt));
-    const claims = { user_id: String(user.id), username: user.username, sid: record.loginId };
+    // The login's CSRF digest rides in both tokens, so a refresh carries it on without storage.
+    const claims = { user_id: String(user.id), username: user.username, sid: record.loginId, ...(csrf !== undefined && { csrf }) };
     const accessJti = createHash('sha256').update(`authbench-access:${record.jti}`).digest('hex').slice(0, 32);
     const refresh = await sign({ token_type: 'refresh', exp, iat, jti: record.jti, ...claims }, keys);
     const access = await sign({ token_type: 'access', exp: iat + accessLifetime, iat, jti: accessJti, ...claims }, keys);
@@ -248,10 +311,67 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
 
   const asTokenFailure = (error: unknown) => (error instanceof TokenError ? tokenFailure(error.message, challenge) : error);
 
-  async function refresh(body: Readonly<Record<string, unknown>>) {
-    const token = readToken(body, 'refresh');
+  /** HTTPS: a TLS socket, or X-Forwarded-Proto from a peer that is a trusted proxy (as the session scheme decides). */
+  const isHttps = (req: IncomingMessage): boolean => {
+    if ((req.socket as { encrypted?: boolean }).encrypted) return true;
+    const proto = req.headers['x-forwarded-proto'];
+    const peer = req.socket.remoteAddress;
+    return peer !== undefined && trust(peer) && typeof proto === 'string' && proto.split(',', 1)[0]!.trim().toLowerCase() === 'https';
+  };
+  const attributes = (req: AuthRequest | undefined, path: string, readable = false) =>
+    `Path=${path}${readable ? '' : '; HttpOnly'}; SameSite=Lax${secure === true || (secure === 'auto' && req !== undefined && isHttps(req)) ? '; Secure' : ''}`;
+  /** Set-Cookie for the tokens a login or refresh issued (no refresh cookie when refresh does not rotate). */
+  const tokenCookies = (req: AuthRequest | undefined, access: string, refreshToken: string | undefined): string[] => [
+    `${ACCESS_COOKIE}=${access}; Max-Age=${accessLifetime}; ${attributes(req, '/')}`,
+    ...(refreshToken === undefined ? [] : [`${REFRESH_COOKIE}=${refreshToken}; Max-Age=${refreshLifetime}; ${attributes(req, refreshCookiePath(req))}`]),
+  ];
+  const expiredCookies = (req: AuthRequest) => ({
+    'Set-Cookie': [`${ACCESS_COOKIE}=; ${EXPIRED}; ${attributes(req, '/')}`, `${REFRESH_COOKIE}=; ${EXPIRED}; ${attributes(req, refreshCookiePath(req))}`],
+  });
+
+  /**
+   * Django's CSRF checks for a request a cookie authenticated: the Origin (or
+   * over HTTPS the Referer), then X-CSRFToken against the `csrf` claim of the
+   * token the cookie carried. A token without the claim was not issued to a
+   * cookie login: as Django without its cookie.
+   */
+  function cookieCsrfFailure(req: AuthRequest, payload: JWTPayload): ApiError | null {
+    const digest = payload['csrf'];
+    const reason =
+      originFailure(req, isHttps(req), trustedOrigins) ??
+      (typeof digest === 'string'
+        ? presentedTokenFailure(req, (presented) => {
+            const a = Buffer.from(csrfDigest(presented));
+            const b = Buffer.from(digest);
+            return a.length === b.length && timingSafeEqual(a, b);
+          })
+        : 'CSRF cookie not set.');
+    return reason === null ? null : csrfError(reason);
+  }
+
+  /**
+   * Login CSRF, as the session scheme's middleware: an unsafe request from a
+   * foreign origin is refused before any route (login and register
+   * included), unless it carries an Authorization credential no cross-site
+   * form can send.
+   */
+  const loginCsrf = (req: IncomingMessage, _res: ServerResponse, next: (error?: unknown) => void): void => {
+    if (isSafeMethod(req.method) || carriesScriptCredential(req)) return next();
+    const reason = originFailure(req, isHttps(req), trustedOrigins);
+    next(reason === null ? undefined : csrfError(reason));
+  };
+
+  async function refresh(body: Readonly<Record<string, unknown>>, req: AuthRequest) {
+    // The cookie transport: a body without a refresh token takes the cookie's, behind the CSRF checks.
+    const fromCookie = cookies && !Object.hasOwn(body, 'refresh') ? cookieValue(req.headers.cookie, REFRESH_COOKIE) : undefined;
+    const token = fromCookie ?? readToken(body, 'refresh');
     const now = clock();
     const payload = await decode(token, now, 'refresh').catch((e: unknown) => Promise.reject(asTokenFailure(e)));
+    if (fromCookie !== undefined) {
+      const failure = cookieCsrfFailure(req, payload);
+      if (failure) throw failure;
+    }
+    const headers = (access: string, refreshToken: string | undefined) => (cookies ? { headers: { 'Set-Cookie': tokenCookies(req, access, refreshToken) } } : {});
     const jti = payload.jti!;
     const loginId = loginIdOf(payload);
     const user = await refreshUser(payload);
@@ -260,7 +380,7 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
       const keys = await keyRing;
       const iat = seconds(now);
       const access = await sign({ ...payload, token_type: 'access', exp: iat + accessLifetime, iat, jti: newId() }, keys);
-      return { status: 200, body: { access } };
+      return { status: 200, body: { access }, ...headers(access, undefined) };
     }
     if (loginId === null) throw tokenFailure('Token is invalid', challenge); // not issued here: no family to rotate in
     const successor = newRefresh(user, loginId, now);
@@ -271,8 +391,8 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
     if (result === 'spent') issued = successor;
     else if (typeof result === 'object' && result.successor.loginId === loginId) issued = result.successor;
     else throw tokenFailure('Token is blacklisted', challenge);
-    const pair = await signPair(user, issued);
-    return { status: 200, body: { access: pair.access, refresh: pair.refresh } };
+    const pair = await signPair(user, issued, typeof payload['csrf'] === 'string' ? payload['csrf'] : undefined);
+    return { status: 200, body: { access: pair.access, refresh: pair.refresh }, ...headers(pair.access, pair.refresh) };
   }
 
   async function verify(body: Readonly<Record<string, unknown>>) {
@@ -294,11 +414,17 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
     // DRF's own AuthenticationFailed here, so the body has no code.
     loginFailure: new AuthenticationError({ detail: 'No active account found with the given credentials' }, 'no_active_account', challenge),
 
+    ...(cookies && { middleware: loginCsrf }),
+
     async authenticate(req): Promise<Caller | null> {
       const header = parseAuthorizationHeader(req.headers.authorization, keywords);
+      // The header wins; without one, the cookie transport's access cookie.
+      let cookie: string | undefined;
       switch (header.kind) {
         case 'absent':
-          return null;
+          cookie = cookies ? cookieValue(req.headers.cookie, ACCESS_COOKIE) : undefined;
+          if (cookie === undefined) return null;
+          break;
         case 'no-credentials':
         case 'spaces':
           throw BAD_HEADER;
@@ -307,10 +433,14 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
       }
       let payload: JWTPayload;
       try {
-        payload = await decode(header.credentials, clock(), 'access');
+        payload = await decode(header.kind === 'credentials' ? header.credentials : cookie!, clock(), 'access');
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
         throw error.message === 'Token is invalid' ? ACCESS_INVALID : error.message === 'Token is expired' ? ACCESS_EXPIRED : accessFailure(error.message);
+      }
+      if (cookie !== undefined && !isSafeMethod(req.method)) {
+        const failure = cookieCsrfFailure(req, payload);
+        if (failure) throw failure;
       }
       const userId = payload['user_id'];
       if (userId === undefined || userId === null) throw NO_USER_ID;
@@ -330,17 +460,27 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
       return { user, scheme: 'jwt', credentialId: loginId };
     },
 
-    async login(user, { client }) {
+    async login(user, { client, req }) {
       const now = clock();
       const loginId = newId();
       const first = newRefresh(user, loginId, now);
-      const pair = await signPair(user, first);
+      // Cookie transport: a new CSRF secret per login, as Django's rotate_token(); the tokens hold its digest.
+      const csrfSecret = cookies ? newSecret() : undefined;
+      const pair = await signPair(user, first, csrfSecret === undefined ? undefined : csrfDigest(csrfSecret));
       await store.createLogin(
         { id: loginId, userId: user.id, created: now.toISOString(), client, expiresAt: first.expiresAt, lastRefreshed: null, revokedAt: null },
         first,
       );
       return {
         body: { refresh: pair.refresh, access: pair.access },
+        ...(csrfSecret !== undefined && {
+          headers: {
+            'Set-Cookie': [
+              ...tokenCookies(req, pair.access, pair.refresh),
+              `csrftoken=${csrfSecret}; Max-Age=${Math.max(CSRF_COOKIE_AGE, refreshLifetime)}; ${attributes(req, '/', true)}`,
+            ],
+          },
+        }),
         withdraw: async () => void (await store.revokeLogin(user.id, loginId, clock().toISOString())),
       };
     },
@@ -354,9 +494,11 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
         if (payload['user_id'] === String(caller.user.id)) await store.blacklist(payload.jti!, now.toISOString());
       }
       if (caller.credentialId !== null) await store.revokeLogin(caller.user.id, caller.credentialId, now.toISOString());
+      return cookies ? { headers: expiredCookies(req) } : {};
     },
-    async logoutAll(caller) {
+    async logoutAll(caller, req) {
       await store.revokeAllLogins(caller.user.id, clock().toISOString());
+      return cookies ? { headers: expiredCookies(req) } : {};
     },
     // simplejwt revokes nothing on a password change; this revokes every login
     // (refresh family) but the caller's. Their access tokens live to their

@@ -229,6 +229,22 @@ describe('knoxScheme authenticate: DRF’s and knox’s answers', () => {
     expect(reads).toBe(1);
   });
 
+  it('compares the digest itself, whatever the store matched on: a right key with a wrong rest is refused', async () => {
+    // A store that finds candidates by token key alone (as a cache may), not by (token_key, digest).
+    const byKeyOnly = knoxScheme({
+      knoxTokens: { ...store.knoxTokens, findByTokenKey: (tokenKey) => store.knoxTokens.findByTokenKey(tokenKey) },
+      now: () => currentTime,
+    });
+    const { token } = await login(byKeyOnly);
+    const wrongRest = `${token.slice(0, 15)}${'0'.repeat(49)}`;
+    expect(await failure(byKeyOnly.authenticate(request(`Token ${wrongRest}`)))).toEqual(INVALID_TOKEN);
+    // A stored digest in upper case is another string: refused, as the (token_key, digest) lookup would.
+    store.db.prepare('UPDATE knox_tokens SET digest = upper(digest)').run();
+    expect(await failure(byKeyOnly.authenticate(request(`Token ${token}`)))).toEqual(INVALID_TOKEN);
+    store.db.prepare('UPDATE knox_tokens SET digest = lower(digest)').run();
+    expect((await byKeyOnly.authenticate(request(`Token ${token}`)))?.user.id).toBe(alice.id);
+  });
+
   it('answers User inactive or deleted. for an inactive user, and Invalid token. once the user is deleted', async () => {
     const s = scheme();
     const { token } = await login(s);

@@ -1,11 +1,29 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import session from 'express-session';
-import { ApiError, deleteInBatches, OptionError, publicUser, trustedProxies, type ProxyTrust, type PublicUser, type AuthRequest, type AuthScheme, type Caller, type SessionStore } from '@authbench/core';
-import { isSafeMethod, newSecret, originFailure, tokenFailure } from './csrf.js';
-import { SessionStoreAdapter } from './store-adapter.js';
+import {
+  ApiError,
+  deleteInBatches,
+  isSafeMethod,
+  newSecret,
+  OptionError,
+  originFailure,
+  publicUser,
+  tokenFailure,
+  trustedProxies,
+  type AuthRequest,
+  type AuthScheme,
+  type Caller,
+  type ProxyTrust,
+  type PublicUser,
+  type SessionRecord,
+  type SessionStore,
+  type User,
+} from '@authbench/core';
+import { signedCookieReader } from './signed-cookie.js';
+import { SessionStoreAdapter, type AuthSessionData } from './store-adapter.js';
 
-export { maskSecret } from './csrf.js';
+export { maskSecret } from '@authbench/core';
 export { sessionWiring } from './env.js';
 
 /** DRF's SessionAuthentication over express-session, with Django's cookie names and CSRF. */
@@ -36,7 +54,21 @@ export interface SessionSchemeOptions {
 export const MIN_SECRET_LENGTH = 32;
 const CSRF_COOKIE_AGE = 31_449_600; // Django's: 52 weeks
 
-type SessionRequest = AuthRequest & { session?: session.Session & Partial<session.SessionData>; sessionID?: string };
+/** What the read path found: the session id the cookie carries (null: none, or badly signed) and its stored row. */
+interface SessionRead {
+  readonly sid: string | null;
+  readonly record: (SessionRecord & { readonly user: User | null }) | null;
+  /** For express-session, should this request come to change its session. */
+  readonly res: ServerResponse;
+}
+
+const READ = Symbol('authbench.session.read');
+
+type SessionRequest = AuthRequest & {
+  session?: session.Session & Partial<session.SessionData>;
+  sessionID?: string;
+  [READ]?: SessionRead;
+};
 
 /**
  * Resolves once express-session has stored `sess`, which it does as the
@@ -73,7 +105,7 @@ function carriesScriptCredential(req: IncomingMessage): boolean {
 }
 
 /** The id the sessions routes show: a hash of the session id, which itself is the credential. */
-const publicId = (sid: string) => createHash('sha256').update(sid).digest('hex').slice(0, 32);
+const publicId = (sid: string) => hash('sha256', sid, 'hex').slice(0, 32);
 
 /** A session login answers with the user, as Django's login view; the credential is the cookie. */
 export type SessionLoginBody = PublicUser;
@@ -128,6 +160,45 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
     return `csrftoken=${secret}; Max-Age=${CSRF_COOKIE_AGE}; Path=/; SameSite=Lax${isSecure ? '; Secure' : ''}`;
   };
 
+  const sessionIdOf = signedCookieReader('sessionid', options.secrets);
+  const runExpressSession = (req: IncomingMessage, res: ServerResponse) =>
+    new Promise<void>((resolve, reject) => sessionMiddleware(req as never, res as never, (error?: unknown) => (error ? reject(error) : resolve())));
+
+  /**
+   * The read path, for every request that does not change its session: the
+   * cookie's signature checked, then one store read of the session with its
+   * user. Nothing else: express-session would also build its Session and
+   * Cookie objects, hash the session's JSON once as it reads it and twice
+   * more as the response ends (to learn it has not changed) and wrap the
+   * response, a cost that is not the scheme's. A request that logs in, out
+   * or changes its password has express-session run then (`sessionOf`),
+   * so every write, new id and cookie is still express-session's own.
+   */
+  const readSession = (req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void): void => {
+    const sid = sessionIdOf(req.headers.cookie);
+    if (sid === null) {
+      req[READ] = { sid, record: null, res };
+      return next();
+    }
+    sessions.get(sid, clock().toISOString()).then((record) => {
+      req[READ] = { sid, record, res };
+      next();
+    }, next);
+  };
+
+  /**
+   * express-session's session of this request, running its middleware now if
+   * the read path served the request; it reads the cookie and the row again
+   * (a login, a logout, a password change: rare). Undefined when the scheme's
+   * middleware never saw the request.
+   */
+  const sessionOf = async (req: SessionRequest): Promise<(session.Session & Partial<session.SessionData>) | undefined> => {
+    const read = req[READ];
+    if (req.session === undefined && read !== undefined) await runExpressSession(req, read.res);
+    return req.session;
+  };
+  const needsMiddleware = (what: string) => new Error(`sessionScheme: ${what} needs the request, after the scheme's middleware ran`);
+
   /**
    * Login CSRF: Django checks Origin (and over HTTPS, Referer) on every unsafe
    * request, not only on a logged-in user's, so a foreign page cannot log a
@@ -137,20 +208,40 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
    * Basic, Digest, Negotiate or NTLM): no cross-site form can send that.
    */
   const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    const request = req as SessionRequest;
+    // Mounted twice (an app's own use beside the router's): the session is read once.
+    if (request[READ] !== undefined || request.session !== undefined) return next();
     // Before the session is read: a refused request costs no store read.
     if (!isSafeMethod(req.method) && !carriesScriptCredential(req)) {
-      const reason = originFailure(req, isHttps(req as SessionRequest), trustedOrigins);
+      const reason = originFailure(req, isHttps(request), trustedOrigins);
       if (reason !== null) return next(csrfError(reason));
     }
     // express-session asks req.secure: answer from this scheme's own trust, not the app's. With
     // secure cookies on, it is always yes, so the cookie goes out marked Secure, as Django sends
     // it, rather than not at all (express-session's choice over plain HTTP).
-    if (secure !== false) Object.defineProperty(req, 'secure', { value: secure === true || isHttps(req as SessionRequest), configurable: true });
-    sessionMiddleware(req as never, res as never, next);
+    if (secure !== false) Object.defineProperty(req, 'secure', { value: secure === true || isHttps(request), configurable: true });
+    // Rolling sessions send a fresh cookie with every response, which is express-session's to
+    // write; so does a request cookie-parser has been through (express-session's deprecated reads
+    // of req.signedCookies and req.cookies). Every other request takes the read path.
+    if (rolling || 'signedCookies' in req || 'cookies' in req) sessionMiddleware(req as never, res as never, next);
+    else readSession(request, res, next);
   };
 
   const call = <T>(fn: (done: (error?: unknown) => void) => void) =>
     new Promise<T | void>((resolve, reject) => fn((error) => (error ? reject(error) : resolve())));
+
+  /** The session's user and CSRF secret, from express-session's session where it ran, else from the read path. */
+  const current = (req: SessionRequest): { sid: string; user: User; csrfSecret: () => string | undefined } | null => {
+    if (req.session !== undefined) {
+      const { user } = req.session;
+      const sess = req.session;
+      return user ? { sid: req.sessionID!, user, csrfSecret: () => sess.csrfSecret } : null;
+    }
+    const record = req[READ]?.record;
+    if (!record?.user) return null;
+    // The stored JSON is parsed only for an unsafe method's CSRF check.
+    return { sid: record.sid, user: record.user, csrfSecret: () => (JSON.parse(record.data) as AuthSessionData).csrfSecret };
+  };
 
   return {
     name: 'session',
@@ -161,37 +252,40 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
     async authenticate(request): Promise<Caller | null> {
       const req = request as SessionRequest;
       // The user came with the session row, in the store's one read.
-      const user = req.session?.user;
-      if (!user || !user.isActive) return null; // DRF: an inactive user's session is anonymous
+      const found = current(req);
+      if (found === null || !found.user.isActive) return null; // DRF: an inactive user's session is anonymous
       if (!isSafeMethod(req.method)) {
         // The middleware checked the origin already, unless it let a script credential through.
         const origin = carriesScriptCredential(req) ? originFailure(req, isHttps(req), trustedOrigins) : null;
-        const reason = origin ?? tokenFailure(req, req.session!.csrfSecret);
+        const reason = origin ?? tokenFailure(req, found.csrfSecret());
         if (reason) throw csrfError(reason);
       }
-      return { user, scheme: 'session', credentialId: publicId(req.sessionID!) };
+      return { user: found.user, scheme: 'session', credentialId: publicId(found.sid) };
     },
 
     async login(user, { req: request, client }) {
       const req = request as SessionRequest | undefined;
       // The session lives in the request: there is no session login outside one.
-      if (!req?.session) throw new Error("sessionScheme: login needs the request, after the scheme's middleware ran");
-      await call((done) => req.session!.regenerate(done)); // a new id: no session fixation
+      const old = req && (await sessionOf(req));
+      if (!req || !old) throw needsMiddleware('login');
+      await call((done) => old.regenerate(done)); // a new id: no session fixation
       const secret = newSecret(); // and a new CSRF secret, as Django's rotate_token() at login
-      Object.assign(req.session, { userId: user.id, client, csrfSecret: secret });
+      const sess = Object.assign(req.session!, { userId: user.id, client, csrfSecret: secret });
       return {
         body: publicUser(user),
         headers: { 'Set-Cookie': [csrfCookie(req, secret)] },
         // Destroyed before the response, express-session neither stores it nor sets its cookie.
-        withdraw: () => call((done) => req.session!.destroy(done)),
-        stored: storedBySave(req.session),
+        withdraw: () => call((done) => sess.destroy(done)),
+        stored: storedBySave(sess),
       };
     },
 
     // Django's logout flushes the session, and its middleware then sends the cookie back expired.
     async logout(_caller, request) {
       const req = request as SessionRequest;
-      await call((done) => req.session!.destroy(done));
+      const sess = await sessionOf(req);
+      if (!sess) throw needsMiddleware('logout');
+      await call((done) => sess.destroy(done));
       return { headers: { 'Set-Cookie': [expiredSessionCookie(req)] } };
     },
     async logoutAll(caller, request) {
@@ -199,8 +293,10 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
       return { headers: { 'Set-Cookie': [expiredSessionCookie(request as SessionRequest)] } };
     },
     async revokeUser(userId, keep) {
-      await sessions.destroyByUser(userId);
       const req = keep?.caller.scheme === 'session' ? (keep.req as SessionRequest) : undefined;
+      // express-session reads the caller's session before the rows go: it gives it a new id below.
+      if (req !== undefined) await sessionOf(req);
+      await sessions.destroyByUser(userId);
       if (req?.session) {
         // Django's update_session_auth_hash: the caller stays logged in under a
         // new session id (cycle_key), so a stolen copy of the old cookie dies

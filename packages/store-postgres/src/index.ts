@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { assertUserRepository, type JwtStore, type KnoxTokenStore, type SessionStore, type ThrottleStore, type TokenStore, type UserRepository, type UserStore } from '@authbench/core';
+import { assertUserRepository, refusingUserStore, type JwtStore, type KnoxTokenStore, type SessionStore, type ThrottleStore, type TokenStore, type UserRepository, type UserStore } from '@authbench/core';
 import { count, rows } from './db.js';
 import { postgresJwtStore } from './jwt.js';
 import { postgresKnoxTokenStore } from './knox-tokens.js';
@@ -7,7 +7,7 @@ import { migrate } from './migrations.js';
 import { postgresSessionStore } from './sessions.js';
 import { postgresThrottleStore } from './throttle.js';
 import { postgresTokenStore } from './tokens.js';
-import { postgresUserStore, refusingUserStore } from './users.js';
+import { postgresUserStore } from './users.js';
 
 export { MIGRATIONS, migrate } from './migrations.js';
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   assertUserRepository,
+  refusingUserStore,
   type JwtStore,
   type KnoxTokenStore,
   type SessionStore,
@@ -17,7 +18,7 @@ import { sqliteKnoxTokenStore } from './knox-tokens.js';
 import { migrate } from './migrations.js';
 import { sqliteThrottleStore } from './throttle.js';
 import { sqliteTokenStore } from './tokens.js';
-import { refusingUserStore, sqliteUserStore } from './users.js';
+import { sqliteUserStore } from './users.js';
 
 export { MIGRATIONS, migrate } from './migrations.js';
 

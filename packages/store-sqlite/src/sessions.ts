@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import type { SessionRecord, SessionStore, UserId, UserRepository } from '@authbench/core';
+import type { SessionRecord, SessionStore, User, UserId, UserRepository } from '@authbench/core';
 import { sqlUserId, type SqlUserId } from './user-id.js';
 import { toUser, type UserRow } from './users.js';
 
@@ -23,12 +23,29 @@ const toRecord = (row: SessionRow): SessionRecord => ({
   lastUsed: row.last_used,
 });
 
+// The hot path's columns (SessionTuple), read by position (better-sqlite3's raw mode: building an object
+// with a property per column costs more than the probe of the users table), and not the sid it was asked by.
+const SESSION_VALUE_COLUMNS = 'user_id, data, expires, created, client, last_used';
+type SessionTuple = [user_id: UserId | null, data: string, expires: string, created: string, client: string, last_used: string];
+type SessionUserTuple = [...SessionTuple, id: number | null, username: string | null, email: string | null, is_active: number | null, date_joined: string | null];
+
 /** The hot path with the built-in users: the session and its user in one read, a probe of each primary key. */
-export const SESSION_WITH_USER = `SELECT s.*, u.id AS u_id, u.username AS u_username, u.email AS u_email, u.is_active AS u_is_active,
-    u.date_joined AS u_date_joined
+export const SESSION_WITH_USER = `SELECT s.user_id, s.data, s.expires, s.created, s.client, s.last_used, u.id, u.username, u.email, u.is_active, u.date_joined
   FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.sid = ? AND s.expires > ?`;
 /** The hot path with external users: the session alone, then its user from the repository. */
-export const SESSION_BY_SID = 'SELECT * FROM sessions WHERE sid = ? AND expires > ?';
+export const SESSION_BY_SID = `SELECT ${SESSION_VALUE_COLUMNS} FROM sessions WHERE sid = ? AND expires > ?`;
+
+/** A row found by its sid, with its user. */
+const found = (sid: string, row: SessionTuple | SessionUserTuple, user: User | null): SessionRecord & { readonly user: User | null } => ({
+  sid,
+  userId: row[0],
+  data: row[1],
+  expires: row[2],
+  created: row[3],
+  client: row[4],
+  lastUsed: row[5],
+  user,
+});
 
 // Times are ISO-8601 UTC strings of one fixed width, so SQL compares them as text.
 /** @param users the application's users; without them, the built-in `users` table. */
@@ -53,25 +70,24 @@ export function sqliteSessionStore(db: Database, users?: UserRepository): Sessio
 
   let get: SessionStore['get'];
   if (users === undefined) {
-    const withUser = db.prepare<[string, string], SessionRow & { [K in keyof UserRow as `u_${K}`]: UserRow[K] | null }>(SESSION_WITH_USER);
+    const withUser = db.prepare<[string, string], SessionUserTuple>(SESSION_WITH_USER).raw(true);
     get = async (sid, now) => {
       const row = withUser.get(sid, now);
       if (!row) return null;
-      const user =
-        row.u_id === null
-          ? null
-          : toUser({ id: row.u_id, username: row.u_username!, email: row.u_email!, is_active: row.u_is_active!, date_joined: row.u_date_joined! });
-      return { ...toRecord(row), user };
+      const [, , , , , , id, username, email, isActive, dateJoined] = row;
+      const user = id === null ? null : toUser({ id, username: username!, email: email!, is_active: isActive!, date_joined: dateJoined! });
+      return found(sid, row, user);
     };
   } else {
-    const bySid = db.prepare<[string, string], SessionRow>(SESSION_BY_SID);
+    const bySid = db.prepare<[string, string], SessionTuple>(SESSION_BY_SID).raw(true);
     get = async (sid, now) => {
       const row = bySid.get(sid, now);
       if (!row) return null;
-      if (row.user_id === null) return { ...toRecord(row), user: null };
+      const userId = row[0];
+      if (userId === null) return found(sid, row, null);
       // A user the repository no longer knows: the session is gone, as the built-in cascade makes it.
-      const user = await users.findById(row.user_id);
-      return user ? { ...toRecord(row), user } : null;
+      const user = await users.findById(userId);
+      return user ? found(sid, row, user) : null;
     };
   }
 

@@ -82,25 +82,3 @@ export function sqliteUserStore(db: Database): UserStore {
     },
   };
 }
-
-/**
- * The built-in users store of a store opened over an application's own users:
- * every call fails, naming the mistake, rather than reading or writing a table
- * no credential refers to.
- */
-export function refusingUserStore(opener: string): UserStore {
-  const refuse = async (): Promise<never> => {
-    throw new Error(`${opener} was given options.users: the built-in users table is not in use; use that repository`);
-  };
-  return {
-    create: refuse,
-    findById: refuse,
-    findByUsername: refuse,
-    findLogin: refuse,
-    list: refuse,
-    setActive: refuse,
-    setPassword: refuse,
-    setLastLogin: refuse,
-    delete: refuse,
-  };
-}
