@@ -10,7 +10,7 @@ const JWT_ENV = { ...SCHEME_ENV.jwt, AUTH_SCHEME: 'jwt', LOGIN_THROTTLE: 'false'
 const claims = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 
 describe('AUTH_SCHEME=jwt', () => {
-  it('/auth/refresh rotates the refresh token; the new access token works on the service’s routes; a spent refresh token is refused', async (t) => {
+  it('/auth/refresh rotates the refresh token; the new access token works on the service’s routes; a retry within the grace window gets the same pair; past it (or with none) a spent refresh token is refused', async (t) => {
     const app = await start(t, JWT_ENV);
     const id = await app.service.accounts.create({ login: 'alice', password: PASSWORD });
     const login = await app.login('alice', PASSWORD);
@@ -27,7 +27,15 @@ describe('AUTH_SCHEME=jwt', () => {
     const verify = await app.call('POST', '/auth/verify', { json: { token: refreshed.body.access } });
     assert.deepEqual([verify.status, verify.body], [200, {}]);
 
-    const spent = await app.call('POST', '/auth/refresh', { json: { refresh: login.body.refresh } });
+    // Within the grace window (JWT_REFRESH_GRACE, 10 s) the same token again is a retry: the same pair.
+    const retried = await app.call('POST', '/auth/refresh', { json: { refresh: login.body.refresh } });
+    assert.deepEqual([retried.status, retried.body], [200, refreshed.body]);
+    // Without the window, a spent token is reuse: refused, and the login revoked.
+    const strict = await start(t, { ...JWT_ENV, JWT_REFRESH_GRACE: '0' });
+    await strict.service.accounts.create({ login: 'bob', password: PASSWORD });
+    const bobs = (await strict.login('bob', PASSWORD)).body;
+    assert.equal((await strict.call('POST', '/auth/refresh', { json: { refresh: bobs.refresh } })).status, 200);
+    const spent = await strict.call('POST', '/auth/refresh', { json: { refresh: bobs.refresh } });
     assert.equal(spent.status, 401);
     assert.equal(spent.body.code, 'token_not_valid');
     const missing = await app.call('POST', '/auth/refresh', { json: {} });

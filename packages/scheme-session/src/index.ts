@@ -62,13 +62,7 @@ interface SessionRead {
   readonly res: ServerResponse;
 }
 
-const READ = Symbol('authbench.session.read');
-
-type SessionRequest = AuthRequest & {
-  session?: session.Session & Partial<session.SessionData>;
-  sessionID?: string;
-  [READ]?: SessionRead;
-};
+type SessionRequest = AuthRequest & { session?: session.Session & Partial<session.SessionData>; sessionID?: string };
 
 /**
  * Resolves once express-session has stored `sess`, which it does as the
@@ -160,7 +154,23 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
     return `csrftoken=${secret}; Max-Age=${CSRF_COOKIE_AGE}; Path=/; SameSite=Lax${isSecure ? '; Secure' : ''}`;
   };
 
+  /**
+   * express-session asks req.secure: answer from this scheme's own trust, not the app's. With
+   * secure cookies on, it is always yes, so the cookie goes out marked Secure, as Django sends it,
+   * rather than not at all (express-session's choice over plain HTTP). Set just before
+   * express-session runs, and only then: it is the one reader, and the property costs microseconds.
+   */
+  const answerSecure = (req: SessionRequest): void => {
+    if (secure !== false) Object.defineProperty(req, 'secure', { value: secure === true || isHttps(req), configurable: true });
+  };
+
   const sessionIdOf = signedCookieReader('sessionid', options.secrets);
+  /**
+   * Each request's read, beside the request rather than on it: a property added
+   * to an Express request (whose prototype Express swaps per request) costs
+   * microseconds, a WeakMap entry a fraction of one.
+   */
+  const reads = new WeakMap<IncomingMessage, SessionRead>();
   const runExpressSession = (req: IncomingMessage, res: ServerResponse) =>
     new Promise<void>((resolve, reject) => sessionMiddleware(req as never, res as never, (error?: unknown) => (error ? reject(error) : resolve())));
 
@@ -177,11 +187,11 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
   const readSession = (req: SessionRequest, res: ServerResponse, next: (error?: unknown) => void): void => {
     const sid = sessionIdOf(req.headers.cookie);
     if (sid === null) {
-      req[READ] = { sid, record: null, res };
+      reads.set(req, { sid, record: null, res });
       return next();
     }
     sessions.get(sid, clock().toISOString()).then((record) => {
-      req[READ] = { sid, record, res };
+      reads.set(req, { sid, record, res });
       next();
     }, next);
   };
@@ -193,8 +203,11 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
    * middleware never saw the request.
    */
   const sessionOf = async (req: SessionRequest): Promise<(session.Session & Partial<session.SessionData>) | undefined> => {
-    const read = req[READ];
-    if (req.session === undefined && read !== undefined) await runExpressSession(req, read.res);
+    const read = reads.get(req);
+    if (req.session === undefined && read !== undefined) {
+      answerSecure(req);
+      await runExpressSession(req, read.res);
+    }
     return req.session;
   };
   const needsMiddleware = (what: string) => new Error(`sessionScheme: ${what} needs the request, after the scheme's middleware ran`);
@@ -210,21 +223,21 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
   const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
     const request = req as SessionRequest;
     // Mounted twice (an app's own use beside the router's): the session is read once.
-    if (request[READ] !== undefined || request.session !== undefined) return next();
+    if (request.session !== undefined || reads.has(req)) return next();
     // Before the session is read: a refused request costs no store read.
     if (!isSafeMethod(req.method) && !carriesScriptCredential(req)) {
       const reason = originFailure(req, isHttps(request), trustedOrigins);
       if (reason !== null) return next(csrfError(reason));
     }
-    // express-session asks req.secure: answer from this scheme's own trust, not the app's. With
-    // secure cookies on, it is always yes, so the cookie goes out marked Secure, as Django sends
-    // it, rather than not at all (express-session's choice over plain HTTP).
-    if (secure !== false) Object.defineProperty(req, 'secure', { value: secure === true || isHttps(request), configurable: true });
     // Rolling sessions send a fresh cookie with every response, which is express-session's to
     // write; so does a request cookie-parser has been through (express-session's deprecated reads
     // of req.signedCookies and req.cookies). Every other request takes the read path.
-    if (rolling || 'signedCookies' in req || 'cookies' in req) sessionMiddleware(req as never, res as never, next);
-    else readSession(request, res, next);
+    if (rolling || 'signedCookies' in req || 'cookies' in req) {
+      answerSecure(request);
+      sessionMiddleware(req as never, res as never, next);
+    } else {
+      readSession(request, res, next);
+    }
   };
 
   const call = <T>(fn: (done: (error?: unknown) => void) => void) =>
@@ -237,7 +250,7 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
       const sess = req.session;
       return user ? { sid: req.sessionID!, user, csrfSecret: () => sess.csrfSecret } : null;
     }
-    const record = req[READ]?.record;
+    const record = reads.get(req)?.record;
     if (!record?.user) return null;
     // The stored JSON is parsed only for an unsafe method's CSRF check.
     return { sid: record.sid, user: record.user, csrfSecret: () => (JSON.parse(record.data) as AuthSessionData).csrfSecret };
