@@ -9,7 +9,8 @@ const { file, typeErrors } = readmeExample(import.meta.url);
 await import(file);
 const SUITE = 'my app user repository conformance (string ids)';
 
-it('type-checks', () => {
+// A whole program of every package's source: seconds on a quiet machine, a minute or more on a loaded one.
+it('type-checks', { timeout: 300_000 }, () => {
   expect(typeErrors()).toEqual([]);
 });
 
