@@ -36,7 +36,8 @@ export function createAuthApp({ log, logger, ...options }: AuthAppOptions): Expr
     next();
   });
   // Before any route, as DRF's middleware: an unsafe request from a foreign origin is refused first.
-  app.use(auth.authenticate[0]!);
+  // (CORS and the schemes' own middleware: every layer of `authenticate` but the scheme check itself.)
+  app.use(auth.authenticate.slice(0, -1));
 
   const schemeNames = auth.schemes.map((s) => s.name);
   app
