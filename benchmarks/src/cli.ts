@@ -46,7 +46,7 @@ usage: npm run bench -- [options]
   --credentials LIST          in-process: stored credentials per size (default 1000,100000,1000000)
   --skip-http, --skip-two-instances, --skip-in-process
   --instructions              also count instructions per request under valgrind's callgrind (repeatable
-                              whatever else the machine runs; about 12 minutes for the five schemes and the
+                              whatever else the machine runs; 7 to 12 minutes for the five schemes and the
                               baseline, so not part of the full run unless asked; with --skip-http, only that)
   --instruction-requests N    requests counted per server, after as many uncounted (default 2000; --quick 50)
   --out DIR                   where latest.md, latest.json and chart.svg go

@@ -316,7 +316,7 @@ function instructionsTable(summary: InstructionsSummary): string[] {
     `Instructions the server process executed (callgrind's Ir, every thread) over ${int(summary.requests)} requests sent one at a time on one connection, ` +
       `after ${int(summary.warmup)} uncounted warm-up requests, ${int(summary.users)} users' credentials in user order; ` +
       `the auth's own = the configuration's instructions per request minus the no-auth baseline's, counted the same way in the same run. ` +
-      `Repeatable for the same build and inputs whatever else the machine runs. This measure took ${int(summary.seconds)} s.`,
+      `For one build and these inputs it repeats within a few per cent whatever else the machine runs (docs/benchmarks.md). This measure took ${int(summary.seconds)} s.`,
     '',
   );
   lines.push('| configuration | instructions/request | auth instructions/request | × baseline |', '|---|---:|---:|---:|');
