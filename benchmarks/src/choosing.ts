@@ -2,22 +2,26 @@
  * A guide to choosing a scheme, generated from the numbers.
  *
  * Reads `benchmarks/results/latest.json` (the last full run) and writes
- * `docs/choosing.md` and the README's comparison table (between the
- * `choosing:table` markers). Every figure comes from the results; the facts
+ * `docs/choosing.md`, the README's comparison table (between the
+ * `choosing:table` markers) and `benchmarks/results/report.html` (the run
+ * as one page, report-html.ts). Every figure comes from the results; the facts
  * that are not measured (what a scheme stores, how revocation travels, what a
  * browser does) are the small typed table `FACTS` below, taken from
  * docs/drf-compatibility.md, docs/architecture.md and the README.
  *
- * `npm run -w @authbench/benchmarks choose` regenerates both. The render is
+ * `npm run -w @authbench/benchmarks choose` regenerates all three. The render is
  * deterministic: the only date in it is the run's own.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baseName, powerOfTen, VARIANT_TITLE, VARIANTS, variantOf, type StorageName, type Variant } from './names.js';
+import { reportHtml, resultsOf } from './report-html.js';
+
+export { baseName, VARIANTS, variantOf, type StorageName, type Variant };
 
 export const SCHEMES = ['token', 'knox', 'jwt', 'session'] as const;
 export type SchemeName = (typeof SCHEMES)[number];
-export type StorageName = 'sqlite' | 'postgres' | 'redis';
 
 // ---------------------------------------------------------------------------
 // The results, as far as the guide reads them. Anything else in the file
@@ -303,14 +307,6 @@ const count = (x: number) => (x === 0 ? '0' : Math.abs(x) < 0.1 ? fixed(x, 3) : 
 const ratioSpread = (s: Spread) => `${ratio(s.median)} (${fixed(s.min, 2)}–${fixed(s.max, 2)})`;
 const microsRange = (xs: readonly number[]) => `${micros(Math.min(...xs))}–${micros(Math.max(...xs))}`;
 const nsAsMicros = (ns: number) => fixed(ns / 1000, 1);
-const powerOfTen = (n: number): string => {
-  const exponent = Math.log10(n);
-  if (n > 0 && Number.isInteger(exponent)) {
-    const superscript = String(exponent).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[Number(d)]!);
-    return `10${superscript}`;
-  }
-  return fixed(n, 0);
-};
 const code = (x: string) => `\`${x}\``;
 /** A Markdown table row; an empty cell is one space. */
 const mdRow = (cells: readonly string[]) => `|${cells.map((c) => (c ? ` ${c} ` : ' ')).join('|')}|`;
@@ -324,26 +320,6 @@ const STORAGE_TITLE: Record<StorageName, string> = { sqlite: 'SQLite', postgres:
 
 // ---------------------------------------------------------------------------
 // Reading the rows.
-
-/** A configuration's storage variant, as the README's columns name them. */
-export type Variant = 'sqlite' | 'postgres' | 'redis' | 'cache';
-export const VARIANTS: readonly Variant[] = ['sqlite', 'postgres', 'redis', 'cache'];
-const VARIANT_TITLE: Record<Variant, string> = {
-  sqlite: 'SQLite file',
-  postgres: 'PostgreSQL',
-  redis: 'PostgreSQL + Redis',
-  cache: 'PostgreSQL + Redis cache',
-};
-
-const STORAGE_SUFFIX = /, PostgreSQL(?: \+ Redis(?: cache)?)?(?=,|$)/;
-
-export function variantOf(row: { readonly name: string; readonly storage: StorageName }): Variant {
-  if (row.storage === 'redis') return /Redis cache/.test(row.name) ? 'cache' : 'redis';
-  return row.storage;
-}
-
-/** The configuration's name without its storage: `token, PostgreSQL + Redis cache` → `token`. */
-export const baseName = (name: string) => name.replace(STORAGE_SUFFIX, '');
 
 const schemeRows = (results: Results) => results.http.filter((r) => r.kind === 'scheme' && !r.rejected);
 
@@ -759,6 +735,7 @@ export interface Paths {
   readonly results: string;
   readonly guide: string;
   readonly readme: string;
+  readonly page: string;
 }
 
 export function defaultPaths(dir = benchmarksDir()): Paths {
@@ -766,6 +743,7 @@ export function defaultPaths(dir = benchmarksDir()): Paths {
     results: join(dir, 'results', 'latest.json'),
     guide: join(dir, '..', 'docs', 'choosing.md'),
     readme: join(dir, '..', 'README.md'),
+    page: join(dir, 'results', 'report.html'),
   };
 }
 
@@ -775,12 +753,16 @@ export function loadResults(path: string): Results {
 
 function main(): void {
   const paths = defaultPaths();
-  const results = loadResults(paths.results);
+  const json: unknown = JSON.parse(readFileSync(paths.results, 'utf8'));
+  const results = parseResults(json);
   writeFileSync(paths.guide, renderGuide(results));
   const readme = readFileSync(paths.readme, 'utf8');
   const updated = replaceReadmeTable(readme, renderReadmeTable(results));
   if (updated !== readme) writeFileSync(paths.readme, updated);
-  console.log(`wrote ${paths.guide} and the table in ${paths.readme}, from ${paths.results} (${results.date})`);
+  // The committed page is the committed results' too, whatever run wrote it last.
+  const { report, rounds } = resultsOf(json);
+  writeFileSync(paths.page, reportHtml(report, rounds));
+  console.log(`wrote ${paths.guide}, the table in ${paths.readme} and ${paths.page}, from ${paths.results} (${results.date})`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -28,6 +28,7 @@ import { createWorkspace } from './http/workspace.js';
 import { runInProcess, type InProcessSize, type LoginResult } from './in-process.js';
 import { describeMachine, pinCores } from './machine.js';
 import { markdown, summarize, summarizeInstances, svgChart, type Report } from './report.js';
+import { reportHtml } from './report-html.js';
 import { countSqlStatements } from './sql-counter.js';
 
 const USAGE = `
@@ -50,7 +51,8 @@ usage: npm run bench -- [options]
                               baseline, so not part of the full run unless asked; with --skip-http, only that)
   --instruction-requests N    requests counted per server (default 2000; --quick 100)
   --instruction-warmup N      requests each server answers uncounted first, for V8 to optimise (default 2000)
-  --out DIR                   where latest.md, latest.json and chart.svg go
+  --out DIR                   where latest.md, latest.json, chart.svg and report.html (the run as one
+                              self-contained page, charts included) go
   --help                      this text
 `;
 
@@ -273,4 +275,5 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'latest.md'), `${table}\n![Server CPU added per request](chart.svg)\n`);
 writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify({ report, rounds: runs, ...(instructionSamples.length ? { instructions: instructionSamples } : {}) }, null, 2)}\n`);
 writeFileSync(join(outDir, 'chart.svg'), svgChart(report));
-console.log(`Written: ${['latest.md', 'latest.json', 'chart.svg'].map((f) => shownPath(join(outDir, f))).join(', ')}`);
+writeFileSync(join(outDir, 'report.html'), reportHtml(report, runs));
+console.log(`Written: ${['latest.md', 'latest.json', 'chart.svg', 'report.html'].map((f) => shownPath(join(outDir, f))).join(', ')}`);

@@ -183,6 +183,7 @@ async function casesFor(store: SqliteStore, seeder: Seeder, jwtUsers: number): P
   const schemes = {
     hs256: jwtScheme({ jwt: store.jwt, users: store.users, signingKey: HMAC_SECRET }),
     hs256Stateless: jwtScheme({ jwt: store.jwt, users: store.users, signingKey: HMAC_SECRET, stateless: true }),
+    hs256StatelessJose: jwtScheme({ jwt: store.jwt, users: store.users, signingKey: HMAC_SECRET, stateless: true, verifier: 'jose' }),
     es256: jwtScheme({ jwt: store.jwt, users: store.users, algorithm: 'ES256', signingKey: pem(ecKey) }),
     eddsa: jwtScheme({ jwt: store.jwt, users: store.users, algorithm: 'EdDSA', signingKey: pem(edKey) }),
   };
@@ -212,6 +213,7 @@ async function casesFor(store: SqliteStore, seeder: Seeder, jwtUsers: number): P
     { name: 'jose jwtVerify() alone, HS256', call: (i) => jwtVerify(pick(hsTokens, i), hmacKey, { algorithms: ['HS256'] }) },
     { name: 'jwt authenticate(), HS256, user check', call: (i) => schemes.hs256.authenticate(pick(hsRequests, i)), expectUserId: first },
     { name: 'jwt authenticate(), HS256, stateless', call: (i) => schemes.hs256Stateless.authenticate(pick(hsRequests, i)), expectUserId: first },
+    { name: 'jwt authenticate(), HS256, stateless, jose verifier', call: (i) => schemes.hs256StatelessJose.authenticate(pick(hsRequests, i)), expectUserId: first },
     { name: 'jose jwtVerify() alone, ES256', call: (i) => jwtVerify(pick(esTokens, i), ecPublic, { algorithms: ['ES256'] }) },
     { name: 'jwt authenticate(), ES256, user check', call: (i) => schemes.es256.authenticate(pick(esRequests, i)), expectUserId: first },
     { name: 'jwt authenticate(), EdDSA, user check', call: (i) => schemes.eddsa.authenticate(pick(edRequests, i)), expectUserId: first },

@@ -109,9 +109,10 @@ describe('bench --quick', () => {
     expect(cases.find((c) => c.name === 'jwt authenticate(), HS256, stateless')!.readsPerCall).toBe(0);
   });
 
-  it('prints the table and writes the markdown and the chart', () => {
+  it('prints the table and writes the markdown, the chart and the page', () => {
     expect(stdout).toContain('| configuration | req/s | p50 ms | p99 ms | paired ratio (min–max) | auth µs/request | reads / writes per request |');
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| token |');
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg [^>]*>/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<section id="cost">');
   });
 });

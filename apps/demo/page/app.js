@@ -22,6 +22,12 @@ const HOLDS = {
     'An HttpOnly session cookie (sessionid) that no script can read, and a readable CSRF cookie (csrftoken) ' +
     'whose value this page copies into X-CSRFToken on every unsafe request. The browser sends the cookies by itself: ' +
     'the login survives a reload and is shared by every tab; another site cannot read csrftoken, and the server checks Origin.',
+  'jwt-cookie':
+    'Two HttpOnly cookies that no script can read: the access token (jwt_access, minutes) and the refresh token ' +
+    '(jwt_refresh, sent to /api/auth/refresh only), and a readable CSRF cookie (csrftoken) whose value this page copies ' +
+    'into X-CSRFToken on every unsafe request. On a 401 the page posts {} to /api/auth/refresh once, so that the browser ' +
+    'spends the refresh cookie for new ones, and retries. Login and refresh still return both tokens in their bodies, ' +
+    'as simplejwt does; this page throws those copies away. Another site cannot read csrftoken, and the server checks Origin.',
 };
 
 const MEMORY_RELOAD =
@@ -30,26 +36,36 @@ const MEMORY_RELOAD =
 const COOKIE_RELOAD =
   'Reload, or open a second tab: the browser sends the cookie, so you stay logged in, in every tab. ' +
   'A logout in one tab logs out all of them.';
+const JWT_COOKIE_RELOAD =
+  'Reload, or open a second tab: the browser sends the cookies, so you stay logged in, in every tab. ' +
+  'The tabs share one refresh token: should two refresh at once, the server\'s grace window (JWT_REFRESH_GRACE, ' +
+  '10 s by default) gives both the same new pair; without one, the second is reuse and ends the login. ' +
+  'A logout in one tab logs out all of them.';
 
 /** Routes that take no credential: a 401 there is no reason to refresh. */
 const ANONYMOUS = new Set(['/api/auth/login', '/api/auth/register', '/api/auth/refresh', '/api/auth/verify']);
 
 const state = {
   schemes: [],
+  /** The schemes whose credential a cookie carries, as /healthz lists them (jwt under JWT_COOKIE=true). */
+  cookies: [],
   primary: '',
   /** The Authorization keyword, learnt from the server's challenge (TOKEN_KEYWORD may change it). */
   keyword: 'Token',
-  // token, knox: the token. jwt: the pair. Only here, in memory.
+  // token, knox: the token. jwt: the pair. Only here, in memory; jwt-cookie keeps nothing.
   token: null,
   expiry: null,
   access: null,
   refresh: null,
+  /** Refreshes this tab made: per login in memory (jwt), per tab under jwt-cookie. */
   refreshes: 0,
 };
 
 /**
  * One refresh at a time: a second with the same refresh token is reuse, which
  * revokes the whole login once the server's grace window (JWT_REFRESH_GRACE) is past.
+ * Under jwt-cookie the tabs share the refresh cookie, so two tabs may still refresh
+ * at once: that is what the grace window is for.
  */
 let refreshing = null;
 
@@ -57,7 +73,15 @@ const $ = (id) => document.getElementById(id);
 const text = (id, value) => {
   $(id).textContent = value;
 };
-const mode = () => (state.primary === 'session' ? 'cookie' : state.primary === 'jwt' ? 'jwt' : 'token');
+/** token, knox: 'token'; jwt: 'jwt' (in memory), or 'jwt-cookie' when the server says a cookie carries it; session: 'cookie'. */
+const mode = () =>
+  state.primary === 'session'
+    ? 'cookie'
+    : state.primary === 'jwt'
+      ? state.cookies.includes('jwt')
+        ? 'jwt-cookie'
+        : 'jwt'
+      : 'token';
 
 // ---- HTTP -------------------------------------------------------------------
 
@@ -81,6 +105,7 @@ async function send(method, path, body) {
   const payload = typeof body === 'function' ? body() : body;
   if (payload !== undefined) headers['Content-Type'] = 'application/json';
   const sentAuthorization = authorization();
+  const refreshesBefore = state.refreshes;
   if (sentAuthorization && !ANONYMOUS.has(path)) headers['Authorization'] = sentAuthorization;
   if (method !== 'GET' && method !== 'HEAD') {
     // Django's CSRF: the cookie's value back in a header, which another site cannot read or set.
@@ -97,7 +122,7 @@ async function send(method, path, body) {
       cache: 'no-store',
     });
   } catch (error) {
-    return { status: 0, data: { detail: `network error: ${error.message}` }, headers: new Headers(), sentAuthorization };
+    return { status: 0, data: { detail: `network error: ${error.message}` }, headers: new Headers(), sentAuthorization, refreshesBefore };
   }
   let data = null;
   if (response.status !== 204) {
@@ -107,35 +132,59 @@ async function send(method, path, body) {
       data = { detail: `a ${response.status} without JSON` };
     }
   }
-  return { status: response.status, data, headers: response.headers, sentAuthorization };
+  return { status: response.status, data, headers: response.headers, sentAuthorization, refreshesBefore };
 }
 
-/** A request as the page makes it: under jwt a 401 refreshes once and retries; the answer goes under "Last response". */
-async function call(method, path, body) {
+/**
+ * One request; under jwt a 401 refreshes once and retries. In memory the page
+ * refreshes with its refresh token; under jwt-cookie with `{}`, and the
+ * browser sends the refresh cookie, which the page cannot see: so it tries
+ * whether or not it ever logged in (another tab may have). A refused refresh
+ * comes back as `refused`. `quiet`: the refresh is not shown as the last response.
+ */
+async function authorized(method, path, body, quiet = false) {
   let result = await send(method, path, body);
-  if (result.status === 401 && mode() === 'jwt' && state.refresh && !ANONYMOUS.has(path)) {
-    // Another request may have refreshed meanwhile: then only retry with its token.
-    const fresh = result.sentAuthorization !== authorization() || (await refreshPair());
-    if (fresh) result = await send(method, path, body);
+  const refreshable = (mode() === 'jwt' && state.refresh) || mode() === 'jwt-cookie';
+  if (result.status === 401 && refreshable && !ANONYMOUS.has(path)) {
+    // Another request may have refreshed meanwhile: then only retry with its token (or its cookies).
+    const moved = mode() === 'jwt' ? result.sentAuthorization !== authorization() : result.refreshesBefore !== state.refreshes;
+    const refreshed = moved ? null : await refreshPair(quiet);
+    if (refreshed === null || refreshed.status === 200) result = await send(method, path, body);
+    else result.refused = refreshed;
   }
+  return result;
+}
+
+/** A request as the page makes it (see `authorized`); the answer goes under "Last response". */
+async function call(method, path, body) {
+  const result = await authorized(method, path, body);
   log(method, path, result);
   if (result.status === 401 && !ANONYMOUS.has(path) && (state.token || state.access)) {
     forget(`The server refused the credential in memory (${message(result.data)}): it is forgotten. Log in again.`);
+    result.forgotten = true;
+  } else if (result.status === 401 && result.refused?.status === 401) {
+    // jwt-cookie: the refresh cookie is spent, logged out or revoked (a 400 only means there was none).
+    text('me', `Not logged in: the server refused the refresh cookie (${message(result.refused.data)}). Log in again.`);
     result.forgotten = true;
   }
   return result;
 }
 
-function refreshPair() {
+/** Resolves with the refresh's answer; concurrent callers in this tab share the one request. */
+function refreshPair(quiet = false) {
   refreshing ??= (async () => {
-    const result = await send('POST', '/api/auth/refresh', { refresh: state.refresh });
-    log('POST', '/api/auth/refresh', result);
-    if (result.status !== 200) return false;
-    state.access = result.data.access;
-    if (result.data.refresh) state.refresh = result.data.refresh; // rotation: the old one is spent
+    const cookies = mode() === 'jwt-cookie';
+    // The cookie transport: a body without `refresh` makes the server read the jwt_refresh cookie.
+    const result = await send('POST', '/api/auth/refresh', cookies ? {} : { refresh: state.refresh });
+    if (!quiet) log('POST', '/api/auth/refresh', result);
+    if (result.status !== 200) return result;
+    if (!cookies) {
+      state.access = result.data.access;
+      if (result.data.refresh) state.refresh = result.data.refresh; // rotation: the old one is spent
+    } // jwt-cookie: the new pair came as cookies; the copies in the body are dropped.
     state.refreshes += 1;
     render();
-    return true;
+    return result;
   })().finally(() => {
     refreshing = null;
   });
@@ -200,6 +249,10 @@ function render() {
       ? `an access token, ${preview(state.access)}, expires ${jwtExpiry(state.access)}; ` +
         `a refresh token, expires ${jwtExpiry(state.refresh)}; refreshed ${state.refreshes} time${state.refreshes === 1 ? '' : 's'}`
       : 'nothing: no tokens (log in; a reload forgets them)';
+  } else if (mode() === 'jwt-cookie') {
+    memory =
+      'nothing: the tokens are the HttpOnly cookies jwt_access and jwt_refresh, which the browser keeps' +
+      (state.refreshes > 0 ? `; this tab refreshed them ${state.refreshes} time${state.refreshes === 1 ? '' : 's'}` : '');
   } else {
     memory = 'nothing: the credential is the session cookie, which the browser keeps';
   }
@@ -213,8 +266,9 @@ function render() {
       const [name, ...rest] = c.split('=');
       return name === 'csrftoken' ? `csrftoken=${preview(rest.join('='))}, copied into X-CSRFToken` : name;
     });
-  const hidden = mode() === 'cookie' ? '; sessionid is HttpOnly: not readable here' : '';
-  text('cookies', names.length > 0 ? `${names.join('; ')}${hidden}` : `none${mode() === 'cookie' ? ' yet (log in)' : ' (no cookie carries the token)'}`);
+  const hidden = { cookie: '; sessionid is HttpOnly: not readable here', 'jwt-cookie': '; jwt_access and jwt_refresh are HttpOnly: not readable here' }[mode()] ?? '';
+  const inCookies = mode() === 'cookie' || mode() === 'jwt-cookie';
+  text('cookies', names.length > 0 ? `${names.join('; ')}${hidden}` : `none${inCookies ? ' yet (log in)' : ' (no cookie carries the token)'}`);
   text('storage', storageCounts());
 }
 
@@ -269,13 +323,14 @@ async function login(form) {
     state.access = result.data.access;
     state.refresh = result.data.refresh;
     state.refreshes = 0;
-  }
+  } // jwt-cookie: the tokens in the body are dropped; the cookies the answer set carry them.
   render();
   await whoAmI();
 }
 
 async function logout(path) {
-  // simplejwt's logout takes the refresh token too, and blacklists it.
+  // simplejwt's logout takes the refresh token too, and blacklists it. jwt-cookie: the access
+  // cookie names the login, whose refresh tokens all end; the answer expires both cookies.
   const body = mode() === 'jwt' ? () => ({ refresh: state.refresh }) : undefined;
   const result = await call('POST', path, body);
   if (result.status === 204) forget(path.endsWith('logoutall') ? 'Logged out everywhere.' : 'Logged out.');
@@ -385,23 +440,29 @@ async function boot() {
   $('logout-button').addEventListener('click', () => act(() => logout('/api/auth/logout')));
   $('logoutall-button').addEventListener('click', () => act(() => logout('/api/auth/logoutall')));
 
+  // The server says which schemes run, and which of them a cookie carries (jwt's cookie transport).
   const health = await send('GET', '/healthz');
   state.schemes = Array.isArray(health.data?.schemes) ? health.data.schemes : [];
+  state.cookies = Array.isArray(health.data?.cookies) ? health.data.cookies : [];
   state.primary = state.schemes[0] ?? 'token';
   document.body.dataset.scheme = state.primary;
   text('scheme', state.primary);
-  if (state.schemes.length > 1) text('scheme-extra', `(AUTH_SCHEME=${state.schemes.join(',')}: the first issues credentials at login)`);
-  text('holds', HOLDS[state.primary] ?? `The ${state.primary} scheme.`);
-  text('reload-note', mode() === 'cookie' ? COOKIE_RELOAD : MEMORY_RELOAD);
+  const extra = [];
+  if (state.schemes.length > 1) extra.push(`(AUTH_SCHEME=${state.schemes.join(',')}: the first issues credentials at login)`);
+  if (mode() === 'jwt-cookie') extra.push('with its cookie transport (JWT_COOKIE=true)');
+  if (extra.length > 0) text('scheme-extra', extra.join(' '));
+  text('holds', HOLDS[mode() === 'jwt-cookie' ? 'jwt-cookie' : state.primary] ?? `The ${state.primary} scheme.`);
+  text('reload-note', { cookie: COOKIE_RELOAD, 'jwt-cookie': JWT_COOKIE_RELOAD }[mode()] ?? MEMORY_RELOAD);
   if (state.primary === 'token') text('sessions-note', 'token has one token per user: GET /api/auth/sessions answers 404.');
 
-  // One look, without credentials: a session cookie may log us in already; otherwise
-  // the 401's challenge names the Authorization keyword this server expects.
-  const me = await send('GET', '/api/me');
+  // One look, without credentials: a cookie may log us in already (under jwt-cookie after a
+  // quiet refresh, should the access cookie have expired); otherwise the 401's challenge
+  // names the Authorization keyword this server expects.
+  const me = mode() === 'jwt-cookie' ? await authorized('GET', '/api/me', undefined, true) : await send('GET', '/api/me');
   const challenge = me.headers.get('WWW-Authenticate');
   if (challenge) state.keyword = challenge.split(' ')[0];
   if (me.status === 200) showUser(me.data);
-  else text('me', mode() === 'cookie' ? 'Not logged in.' : 'Not logged in: nothing in memory.');
+  else text('me', mode() === 'cookie' || mode() === 'jwt-cookie' ? 'Not logged in.' : 'Not logged in: nothing in memory.');
 }
 
 act(boot);

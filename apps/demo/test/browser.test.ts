@@ -1,56 +1,78 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   chromiumMissing,
+  cookieJar,
   CSP,
   deviceStatus,
   Demos,
+  holdTogether,
   launchBrowser,
   loginDevice,
   NEW_PASSWORD,
   otherOrigin,
   PageDriver,
   PASSWORD,
+  sentCookie,
   type PageWindow,
   type Scheme,
 } from './browser/harness.js';
 
 /**
  * The demo's page at `/` in a real browser (Debian's Chromium, headless),
- * over the built demo: each scheme's whole flow, two tabs, a CSRF attempt
- * from another origin, escaping and storage. Screenshots of each scheme's
+ * over the built demo: each scheme's whole flow (and jwt's with its cookie
+ * transport), two tabs, a CSRF attempt from another origin, escaping and
+ * storage. Screenshots of each scheme's
  * page after login go to test-results/screenshots/; UPDATE_DOC_IMAGES=1 also
  * copies them to docs/images/ for the README.
  */
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
 const DOC_IMAGES = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
 const SCHEMES: Scheme[] = ['token', 'knox', 'jwt', 'session'];
+/** The schemes, and jwt with its cookie transport (JWT_COOKIE=true). */
+type Flavour = Scheme | 'jwt-cookie';
+const FLAVOURS: Flavour[] = [...SCHEMES, 'jwt-cookie'];
+const schemeOf = (flavour: Flavour): Scheme => (flavour === 'jwt-cookie' ? 'jwt' : flavour);
 
 const demos = new Demos();
 afterAll(() => demos.stop());
-const demo = (scheme: Scheme) => demos.origin(scheme, { AUTH_SCHEME: scheme });
+const demo = (flavour: Flavour) => demos.origin(flavour, { AUTH_SCHEME: schemeOf(flavour), ...(flavour === 'jwt-cookie' && { JWT_COOKIE: 'true' }) });
 
 /** What a refused credential answers, by scheme: DRF's 401, or 403 under session (no challenge). */
 const REFUSED: Record<Scheme, number> = { token: 401, knox: 401, jwt: 401, session: 403 };
 /** A wrong password at login: DRF's 400, simplejwt's 401. */
 const BAD_LOGIN: Record<Scheme, number> = { token: 400, knox: 400, jwt: 401, session: 400 };
 /** The start of what the page says the browser holds. */
-const HOLDS: Record<Scheme, string> = {
+const HOLDS: Record<Flavour, string> = {
   token: 'A token in memory',
   knox: 'A token in memory',
   jwt: 'An access token and a refresh token in memory',
   session: 'An HttpOnly session cookie (sessionid) that no script can read, and a readable CSRF cookie (csrftoken)',
+  'jwt-cookie':
+    'Two HttpOnly cookies that no script can read: the access token (jwt_access, minutes) and the refresh token ' +
+    '(jwt_refresh, sent to /api/auth/refresh only), and a readable CSRF cookie (csrftoken)',
 };
 /** What the page shows of its memory after login. */
-const MEMORY: Record<Scheme, RegExp> = {
+const MEMORY: Record<Flavour, RegExp> = {
   token: /^a token, …[0-9a-f]{8} \(40 characters\), never expires$/,
   knox: /^a token, …[0-9a-f]{8} \(64 characters\), expires .+$/,
   jwt: /^an access token, …[\w-]{8} \(\d+ characters\), expires .+; a refresh token, expires .+; refreshed 0 times$/,
   session: /^nothing: the credential is the session cookie, which the browser keeps$/,
+  'jwt-cookie': /^nothing: the tokens are the HttpOnly cookies jwt_access and jwt_refresh, which the browser keeps$/,
+};
+/** What the page shows of the readable cookies after login, where a cookie carries the credential. */
+const COOKIES: Partial<Record<Flavour, RegExp>> = {
+  session: /^csrftoken=…\w{8} \(\d+ characters\), copied into X-CSRFToken; sessionid is HttpOnly: not readable here$/,
+  'jwt-cookie': /^csrftoken=…\w{8} \(32 characters\), copied into X-CSRFToken; jwt_access and jwt_refresh are HttpOnly: not readable here$/,
 };
 const NOT_PROVIDED = 'Not logged in: Authentication credentials were not provided.';
+const BLACKLISTED = { detail: 'Token is blacklisted', code: 'token_not_valid' };
+/** What the page says when the server refused its refresh cookie: spent, logged out or revoked. */
+const REFRESH_REFUSED = 'Not logged in: the server refused the refresh cookie (Token is blacklisted). Log in again.';
+/** How many refreshes the page says this tab made under jwt-cookie. */
+const refreshedInTab = (memory: string) => Number(/; this tab refreshed them (\d+) times?$/.exec(memory)?.[1] ?? '0');
 
 describe('the page and the API index, over HTTP', () => {
   it.each(SCHEMES)('%s: GET / is the page, with its CSP; its script and style too', async (scheme) => {
@@ -88,6 +110,17 @@ describe('the page and the API index, over HTTP', () => {
     }
   });
 
+  it.each([
+    ['token', []],
+    ['jwt', []],
+    ['jwt-cookie', ['jwt']],
+    ['session', ['session']],
+  ] as const)('%s: GET /healthz names the schemes, and those a cookie carries (how the page picks its transport)', async (flavour, cookies) => {
+    const res = await fetch(`${await demo(flavour)}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', schemes: [schemeOf(flavour)], cookies });
+  });
+
   it('session: a foreign POST to / still meets the CSRF check before the 404', async () => {
     const origin = await demo('session');
     const res = await fetch(`${origin}/`, { method: 'POST', headers: { Origin: 'http://evil.example' } });
@@ -107,15 +140,20 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
     console.log(`browser tests: screenshots in ${SCREENSHOTS}`);
   });
 
-  it.each(SCHEMES)('%s: register, log in, who am I, sessions and revoke, password, log out, log out everywhere', async (scheme) => {
-    const origin = await demo(scheme);
+  it.each(FLAVOURS)('%s: register, log in, who am I, sessions and revoke, password, log out, log out everywhere', async (flavour) => {
+    const scheme = schemeOf(flavour);
+    const inCookies = flavour === 'jwt-cookie';
+    const origin = await demo(flavour);
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     try {
       const tab = await PageDriver.open(context, origin);
+      const sent: Response[] = [];
+      tab.page.on('response', (r) => void sent.push(r));
       expect(await tab.text('#scheme')).toBe(scheme);
-      expect(await tab.text('#holds')).toMatch(new RegExp(`^${escape(HOLDS[scheme])}`));
-      const user = `${scheme}-alice`;
-      const email = `${scheme}@example.com`;
+      expect(await tab.text('#holds')).toMatch(new RegExp(`^${escape(HOLDS[flavour])}`));
+      if (inCookies) expect(await tab.text('#scheme-extra')).toBe('with its cookie transport (JWT_COOKIE=true)');
+      const user = `${flavour}-alice`;
+      const email = `${flavour}@example.com`;
 
       expect(await tab.register(user, email)).toBe('POST /api/auth/register → 201');
       expect(await tab.text('#me')).toMatch(new RegExp(`^Registered ${user} \\(id \\d+\\): now log in\\.$`));
@@ -124,9 +162,8 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
       expect(await tab.text('#me')).toMatch(new RegExp(`^Logged in as ${user} \\(id \\d+, email ${email}\\)$`));
       expect(await tab.whoAmI()).toMatch(new RegExp(`^Logged in as ${user} \\(id \\d+, email ${email}\\)$`));
       expect(await tab.text('#status')).toBe('GET /api/me → 200');
-      expect(await tab.text('#memory')).toMatch(MEMORY[scheme]);
-      if (scheme === 'session') expect(await tab.text('#cookies')).toMatch(/^csrftoken=…\w{8} \(\d+ characters\), copied into X-CSRFToken; sessionid is HttpOnly: not readable here$/);
-      else expect(await tab.text('#cookies')).toBe('none (no cookie carries the token)');
+      expect(await tab.text('#memory')).toMatch(MEMORY[flavour]);
+      expect(await tab.text('#cookies')).toMatch(COOKIES[flavour] ?? /^none \(no cookie carries the token\)$/);
 
       // Nothing outside memory: no storage, no token in the URL or a readable cookie.
       const kept = await tab.persisted();
@@ -137,6 +174,21 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
         expect(kept.cookies).not.toContain(secret);
       }
       if (scheme === 'session') expect(kept.cookies).not.toContain('sessionid');
+      if (inCookies) {
+        // The server still answers simplejwt's body; the same tokens are the HttpOnly cookies, and the page holds neither.
+        expect(login.body).toEqual({ refresh: expect.any(String), access: expect.any(String) });
+        expect(kept.cookies).toMatch(/^csrftoken=[a-zA-Z0-9]{32}$/);
+        const jar = await cookieJar(context);
+        // authbench_device: the login throttle's device cookie (HttpOnly too).
+        expect(Object.keys(jar).sort()).toEqual(['authbench_device', 'csrftoken', 'jwt_access', 'jwt_refresh']);
+        expect(jar['authbench_device']!.httpOnly).toBe(true);
+        expect(jar['jwt_access']).toMatchObject({ value: login.body['access'], path: '/', httpOnly: true, sameSite: 'Lax' });
+        expect(jar['jwt_refresh']).toMatchObject({ value: login.body['refresh'], path: '/api/auth/refresh', httpOnly: true, sameSite: 'Lax' });
+        expect(jar['csrftoken']).toMatchObject({ value: kept.cookies.slice('csrftoken='.length), path: '/', httpOnly: false, sameSite: 'Lax' });
+        const held = await tab.page.evaluate('JSON.stringify(state)');
+        expect(held).not.toContain(login.body['access']);
+        expect(held).not.toContain(login.body['refresh']);
+      }
 
       // Another device, logged in from elsewhere; the page lists it and revokes it.
       const phone = await loginDevice(origin, scheme, user, PASSWORD, 'phone');
@@ -152,10 +204,10 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
         expect(rows.filter((r) => r.startsWith('phone'))).toHaveLength(1);
         expect(await tab.text('#sessions-note')).toBe('2 live logins of this user.');
       }
-      await tab.page.screenshot({ path: `${SCREENSHOTS}${scheme}.png` });
+      await tab.page.screenshot({ path: `${SCREENSHOTS}${flavour}.png` });
       if (process.env['UPDATE_DOC_IMAGES'] === '1') {
         mkdirSync(DOC_IMAGES, { recursive: true });
-        copyFileSync(`${SCREENSHOTS}${scheme}.png`, `${DOC_IMAGES}page-${scheme}.png`);
+        copyFileSync(`${SCREENSHOTS}${flavour}.png`, `${DOC_IMAGES}page-${flavour}.png`);
       }
       if (scheme !== 'token') {
         await tab.revoke('phone');
@@ -178,7 +230,10 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
       // Log out: this page's credential ends (under token, the user's one token: the laptop's too).
       expect(await tab.logout()).toBe('POST /api/auth/logout → 204');
       expect(await tab.text('#me')).toBe('Logged out.');
-      expect(await tab.text('#memory')).toMatch(scheme === 'session' ? MEMORY.session : /^nothing: no tokens? \(log in; a reload forgets (it|them)\)$/);
+      const memoryAfter = flavour === 'session' || flavour === 'jwt-cookie' ? MEMORY[flavour] : /^nothing: no tokens? \(log in; a reload forgets (it|them)\)$/;
+      expect(await tab.text('#memory')).toMatch(memoryAfter);
+      // jwt-cookie: the logout sent both token cookies back expired; csrftoken stays, as in Django.
+      if (inCookies) expect(Object.keys(await cookieJar(context)).sort()).toEqual(['authbench_device', 'csrftoken']);
       expect(await tab.whoAmI()).toBe(NOT_PROVIDED);
       expect(await tab.text('#status')).toBe(`GET /api/me → ${REFUSED[scheme]} (Authentication credentials were not provided.)`);
       expect(await deviceStatus(origin, scheme, laptop.device!)).toBe(scheme === 'token' ? 401 : 200);
@@ -188,9 +243,31 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
       expect((await tab.login(user, NEW_PASSWORD)).status).toBe(200);
       expect(await tab.logoutAll()).toBe('POST /api/auth/logoutall → 204');
       expect(await tab.text('#me')).toBe('Logged out everywhere.');
+      if (inCookies) expect(Object.keys(await cookieJar(context)).sort()).toEqual(['authbench_device', 'csrftoken']);
       expect(await tab.whoAmI()).toBe(NOT_PROVIDED);
       expect(await deviceStatus(origin, scheme, again.device!)).toBe(REFUSED[scheme]);
 
+      if (inCookies) {
+        // Every request went without Authorization; every unsafe one after the first login carried
+        // X-CSRFToken, the csrftoken cookie; a refresh (after the logouts, with no cookie to spend) sent {}.
+        const requests = await Promise.all(
+          sent.map(async (r) => ({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status(), headers: await r.request().allHeaders(), body: r.request().postData() })),
+        );
+        expect(requests.filter((r) => 'authorization' in r.headers)).toEqual([]);
+        const unsafe = requests.filter((r) => r.method !== 'GET' && !['/api/auth/register', '/api/auth/login'].includes(r.path));
+        // The second login drew a new CSRF secret.
+        const first = kept.cookies.slice('csrftoken='.length);
+        const second = (await cookieJar(context))['csrftoken']!.value;
+        expect(second).not.toBe(first);
+        expect(unsafe.map((r) => [`${r.method} ${r.path.replace(/[0-9a-f]{32}$/, '{id}')}`, r.status, r.headers['x-csrftoken'], r.body])).toEqual([
+          ['DELETE /api/auth/sessions/{id}', 204, first, null],
+          ['POST /api/auth/password', 200, first, JSON.stringify({ old_password: PASSWORD, new_password: NEW_PASSWORD })],
+          ['POST /api/auth/logout', 204, first, null],
+          ['POST /api/auth/refresh', 400, first, '{}'], // who am I after the logout: no refresh cookie left to spend
+          ['POST /api/auth/logoutall', 204, second, null],
+          ['POST /api/auth/refresh', 400, second, '{}'],
+        ]);
+      }
       expect(await tab.cspViolations()).toEqual([]);
       expect(tab.dialogs).toEqual([]);
     } finally {
@@ -217,20 +294,31 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
     }
   });
 
-  it('session, two tabs: both are logged in by the one cookie; a logout in one is seen by the other', async () => {
-    const origin = await demo('session');
+  it.each(['session', 'jwt-cookie'] as const)('%s, two tabs: both are logged in by the cookies; a logout in one is seen by the other', async (flavour) => {
+    const origin = await demo(flavour);
+    const user = `${flavour}-tabs`;
     const context = await browser.newContext();
     try {
       const one = await PageDriver.open(context, origin);
       const two = await PageDriver.open(context, origin);
-      await one.register('session-tabs', '');
-      expect((await one.login('session-tabs')).status).toBe(200);
-      expect(await two.whoAmI()).toMatch(/^Logged in as session-tabs /);
-      await two.goto(); // a reload keeps the login: the browser keeps the cookie
-      expect(await two.text('#me')).toMatch(/^Logged in as session-tabs /);
+      expect(await two.text('#reload-note')).toMatch(/^Reload, or open a second tab: the browser sends the cookies?, so you stay logged in, in every tab\./);
+      await one.register(user, '');
+      expect((await one.login(user)).status).toBe(200);
+      expect(await two.whoAmI()).toMatch(new RegExp(`^Logged in as ${user} `));
+      await two.goto(); // a reload keeps the login: the browser keeps the cookies
+      expect(await two.text('#me')).toMatch(new RegExp(`^Logged in as ${user} `));
+      expect(await two.text('#memory')).toMatch(MEMORY[flavour]);
       expect(await one.logout()).toBe('POST /api/auth/logout → 204');
+      // jwt-cookie: the second tab's 401 sends it to refresh, with no refresh cookie left: 400, and no retry.
+      const refresh = flavour === 'jwt-cookie' ? two.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/refresh') : null;
       expect(await two.whoAmI()).toBe(NOT_PROVIDED);
-      expect(await two.text('#status')).toBe('GET /api/me → 403 (Authentication credentials were not provided.)');
+      if (refresh) {
+        expect(Object.keys(await cookieJar(context)).sort()).toEqual(['authbench_device', 'csrftoken']);
+        expect([(await refresh).status(), await (await refresh).json()]).toEqual([400, { refresh: ['This field is required.'] }]);
+      }
+      expect(await two.text('#status')).toBe(`GET /api/me → ${REFUSED[schemeOf(flavour)]} (Authentication credentials were not provided.)`);
+      await two.goto();
+      expect(await two.text('#me')).toBe('Not logged in.');
     } finally {
       await context.close();
     }
@@ -277,6 +365,149 @@ describe.skipIf(chromiumMissing())('the page in Chromium', () => {
       expect(await two.text('#memory')).toMatch(/; refreshed 1 time$/);
     } finally {
       await context.close();
+    }
+  });
+
+  /**
+   * Two tabs of one browser, logged in by the one set of cookies (jwt-cookie,
+   * access tokens of 2 seconds), ask who am I at the same moment once the
+   * access cookie is gone: each gets 401 and refreshes, and both refreshes are
+   * held until both wait, so they leave with the same refresh cookie.
+   */
+  async function refreshRace(context: BrowserContext, origin: string, username: string) {
+    const one = await PageDriver.open(context, origin);
+    const two = await PageDriver.open(context, origin);
+    await one.register(username, '');
+    expect((await one.login(username)).status).toBe(200);
+    // The second tab never logged in: the cookies do it.
+    expect(await two.whoAmI()).toMatch(new RegExp(`^Logged in as ${username} `));
+    const before = [refreshedInTab(await one.text('#memory')), refreshedInTab(await two.text('#memory'))];
+    const refreshes: [Response[], Response[]] = [[], []];
+    [one, two].forEach((tab, i) => tab.page.on('response', (r) => void (new URL(r.url()).pathname === '/api/auth/refresh' && refreshes[i]!.push(r))));
+    await one.page.waitForTimeout(3_000); // the access cookie (Max-Age=2) is gone from the jar
+    expect(Object.keys(await cookieJar(context)).sort()).toEqual(['authbench_device', 'csrftoken', 'jwt_refresh']);
+    const spent = (await cookieJar(context))['jwt_refresh']!.value;
+    const gate = await holdTogether([one.page, two.page], '/api/auth/refresh', 2);
+    await PageDriver.clickTogether([one, two], 'me-button');
+    await gate.stop();
+    // One refresh per tab, both with the same refresh cookie, `{}` and the X-CSRFToken.
+    expect(refreshes.map((r) => r.length)).toEqual([1, 1]);
+    const [a, b] = [refreshes[0][0]!, refreshes[1][0]!];
+    expect(await sentCookie(a.request(), 'jwt_refresh')).toBe(spent);
+    expect(await sentCookie(b.request(), 'jwt_refresh')).toBe(spent);
+    for (const r of [a, b]) {
+      expect(r.request().postData()).toBe('{}');
+      expect((await r.request().allHeaders())['x-csrftoken']).toBe((await cookieJar(context))['csrftoken']!.value);
+    }
+    return { one, two, answers: [a, b] as const, before };
+  }
+  /** A demo for the race: jwt-cookie, access tokens of 2 seconds. */
+  const raceDemo = (name: string, env: Record<string, string> = {}) =>
+    demos.origin(name, { AUTH_SCHEME: 'jwt', JWT_COOKIE: 'true', JWT_ACCESS_TOKEN_LIFETIME: '2', ...env });
+
+  it('jwt-cookie, two tabs refresh at once with one refresh cookie: within JWT_REFRESH_GRACE both get the same pair and stay logged in', async () => {
+    const origin = await raceDemo('jwt-cookie-race');
+    const context = await browser.newContext();
+    try {
+      const { one, two, answers, before } = await refreshRace(context, origin, 'jwt-race');
+      expect(answers.map((r) => r.status())).toEqual([200, 200]);
+      // The later one is a repeat within the window: the same pair again, not reuse.
+      const [first, second] = (await Promise.all(answers.map((r) => r.json()))) as { access: string; refresh: string }[];
+      expect(second).toEqual(first);
+      const jar = await cookieJar(context);
+      expect(jar['jwt_refresh']!.value).toBe(first!.refresh);
+      expect(jar['jwt_access']!.value).toBe(first!.access);
+      for (const [i, tab] of [one, two].entries()) {
+        expect(await tab.text('#me')).toMatch(/^Logged in as jwt-race /);
+        expect(await tab.text('#status')).toBe('GET /api/me → 200');
+        expect(refreshedInTab(await tab.text('#memory'))).toBe(before[i]! + 1);
+      }
+      // The login stands: its one entry, and the pair's refresh token is live.
+      expect(await one.sessions()).toEqual([expect.stringMatching(/^this page/)]);
+      expect(await one.text('#sessions-note')).toBe('1 live login of this user.');
+      const verify = await fetch(`${origin}/api/auth/verify`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: first!.refresh }) });
+      expect([verify.status, await verify.json()]).toEqual([200, {}]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('jwt-cookie, the same race with JWT_REFRESH_GRACE=0: the later refresh is reuse, refused, and it revokes the login', async () => {
+    const origin = await raceDemo('jwt-cookie-race-nograce', { JWT_REFRESH_GRACE: '0' });
+    const context = await browser.newContext();
+    try {
+      const { one, two, answers } = await refreshRace(context, origin, 'jwt-nograce');
+      // Which tab's refresh reaches the server first is chance; exactly one wins.
+      const statuses = answers.map((r) => r.status());
+      expect([...statuses].sort()).toEqual([200, 401]);
+      const winner = statuses[0] === 200 ? 0 : 1;
+      const [won, lost] = [answers[winner]!, answers[1 - winner]!];
+      const pair = (await won.json()) as { access: string; refresh: string };
+      expect(await lost.json()).toEqual(BLACKLISTED);
+      const [winnerTab, loserTab] = winner === 0 ? [one, two] : [two, one];
+      // The winner retried with the new access cookie; the loser does not retry after a refused refresh.
+      expect(await winnerTab.text('#me')).toMatch(/^Logged in as jwt-nograce /);
+      expect(await winnerTab.text('#status')).toBe('GET /api/me → 200');
+      expect(await loserTab.text('#me')).toBe(REFRESH_REFUSED);
+      expect(await loserTab.text('#status')).toBe('GET /api/me → 401 (Authentication credentials were not provided.)');
+      // The reuse revoked the whole login: the winner's new refresh token is dead already...
+      const verify = await fetch(`${origin}/api/auth/verify`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: pair.refresh }) });
+      expect([verify.status, await verify.json()]).toEqual([401, BLACKLISTED]);
+      expect((await cookieJar(context))['jwt_refresh']!.value).toBe(pair.refresh);
+      // ...so once its access cookie is gone too, the winning tab is logged out as well.
+      await winnerTab.page.waitForTimeout(2_500);
+      expect(await winnerTab.whoAmI()).toBe(REFRESH_REFUSED);
+      expect(await winnerTab.text('#status')).toBe('GET /api/me → 401 (Authentication credentials were not provided.)');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('jwt-cookie: a CSRF form post from another origin cannot log the user out, nor spend the refresh cookie', async () => {
+    const origin = await demo('jwt-cookie');
+    const evil = await otherOrigin(
+      `<!doctype html><form id="csrf" method="post" action="${origin}/api/auth/logout"><input name="x" value="1"><button>go</button></form>`,
+    );
+    const foreign = { detail: `CSRF Failed: Origin checking failed - ${evil.origin} does not match any trusted origins.` };
+    const context = await browser.newContext();
+    try {
+      const tab = await PageDriver.open(context, origin);
+      await tab.register('jwt-cookie-csrf', '');
+      expect((await tab.login('jwt-cookie-csrf')).status).toBe(200);
+      const cookies = await cookieJar(context);
+
+      const attacker = await context.newPage();
+      await attacker.goto(`${evil.origin}/`);
+      const [response] = await Promise.all([
+        attacker.waitForResponse((r) => r.url() === `${origin}/api/auth/logout`),
+        attacker.locator('#csrf button').click(),
+      ]);
+      // Same site (another port of 127.0.0.1), so SameSite=Lax lets the access cookie go: the Origin check stops it.
+      expect(await sentCookie(response.request(), 'jwt_access')).toBe(cookies['jwt_access']!.value);
+      expect(response.status()).toBe(403);
+      expect(await response.json()).toEqual(foreign);
+      // Scripts' "simple" cross-origin POSTs, no preflight, fare no better: log out everywhere, or spend the refresh cookie.
+      for (const path of ['/api/auth/logoutall', '/api/auth/refresh']) {
+        await attacker.goto(`${evil.origin}/`);
+        const [scripted] = await Promise.all([
+          attacker.waitForResponse((r) => r.url() === `${origin}${path}`),
+          attacker.evaluate((url) => fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', body: '{}' }).then(() => 'sent'), `${origin}${path}`),
+        ]);
+        expect(scripted.status()).toBe(403); // an opaque answer: no body to read
+      }
+      // From the page's own origin, without X-CSRFToken: the token check refuses it.
+      const bare = await tab.page.evaluate(() =>
+        fetch('/api/auth/logout', { method: 'POST', credentials: 'same-origin' }).then(async (r) => [r.status, await r.json()] as const),
+      );
+      expect(bare).toEqual([403, { detail: 'CSRF Failed: CSRF token missing.' }]);
+
+      // Nothing changed: the same cookies, the login stands.
+      expect(await cookieJar(context)).toEqual(cookies);
+      expect(await tab.whoAmI()).toMatch(/^Logged in as jwt-cookie-csrf /);
+      expect(await tab.text('#status')).toBe('GET /api/me → 200');
+    } finally {
+      await context.close();
+      evil.server.close();
     }
   });
 

@@ -35,7 +35,7 @@ describe('the built demo', () => {
     expect(stdout).toContain('AUTH_SCHEME=token');
     expect(stdout).toContain(`curl -s -X POST ${origin}/api/auth/register -H 'Content-Type: application/json'`);
     const health = await fetch(`${origin}/healthz`);
-    expect(await health.json()).toEqual({ status: 'ok', schemes: ['token'] });
+    expect(await health.json()).toEqual({ status: 'ok', schemes: ['token'], cookies: [] });
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   });

@@ -147,6 +147,13 @@ export const CONFIGS: readonly HttpConfig[] = [
   { ...knox, name: 'knox, auto-refresh', timeRejected: false, env: (w) => appEnv(w, { AUTH_SCHEME: 'knox', KNOX_AUTO_REFRESH: 'true' }) },
   jwtHs256,
   { ...jwtHs256, name: 'jwt HS256, stateless', timeRejected: false, env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_STATELESS: 'true' }) },
+  // The same through jose's verifier (JWT_VERIFIER=jose), the path the default node:crypto one is proven equal to.
+  {
+    ...jwtHs256,
+    name: 'jwt HS256, stateless, jose verifier',
+    timeRejected: false,
+    env: (w) => jwtEnv(w, { JWT_SIGNING_KEY: w.jwtSecret, JWT_STATELESS: 'true', JWT_VERIFIER: 'jose' }),
+  },
   // The cookie transport: the access token in the jwt_access cookie instead of Authorization (reads are GETs: no CSRF token).
   {
     ...jwtHs256,

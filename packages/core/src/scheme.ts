@@ -145,6 +145,14 @@ export interface AuthScheme<LoginBody = unknown> {
   /** Login also takes HTTP Basic credentials, as knox's `LoginView` does. */
   readonly basicLogin?: boolean;
 
+  /**
+   * Its credential travels in a cookie the browser attaches by itself
+   * (session; jwt with its cookie transport), so a browser client keeps no
+   * token and sends `X-CSRFToken` on unsafe requests. `GET /healthz` lists
+   * these schemes as `cookies`.
+   */
+  readonly cookies?: boolean;
+
   /** Deletes expired credentials; resolves with how many. Run by the CLI and periodically. */
   flushExpired?(): Promise<number>;
 

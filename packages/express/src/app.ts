@@ -40,9 +40,11 @@ export function createAuthApp({ log, logger, ...options }: AuthAppOptions): Expr
   app.use(auth.authenticate.slice(0, -1));
 
   const schemeNames = auth.schemes.map((s) => s.name);
+  // Those whose credential rides in a cookie: a browser client keeps no token and sends X-CSRFToken.
+  const cookieSchemes = auth.schemes.filter((s) => s.cookies === true).map((s) => s.name);
   app
     .route('/healthz')
-    .get((_req, res) => void res.json({ status: 'ok', schemes: schemeNames }))
+    .get((_req, res) => void res.json({ status: 'ok', schemes: schemeNames, cookies: cookieSchemes }))
     .all(methodNotAllowedHandler(['GET', 'HEAD']));
   app.use('/api/auth', auth.router);
   app.use(auth.rootRouter);

@@ -50,6 +50,12 @@ describe('the jwt cookie transport', () => {
     await app.close();
   });
 
+  it('is listed by /healthz among the schemes carried by a cookie', async () => {
+    const reply = await call(app, 'GET', '/healthz');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'ok', schemes: ['jwt'], cookies: ['jwt'] });
+  });
+
   it("logs in with simplejwt's body, and sets the tokens as HttpOnly Lax cookies beside a readable csrftoken", async () => {
     const s = await login(app);
     expect([...s.cookies.keys()]).toEqual(['jwt_access', 'jwt_refresh', 'csrftoken']);
@@ -233,6 +239,7 @@ describe('the cookie transport, configured otherwise', () => {
   it('is off by default: no cookies at login, and an access cookie authenticates nothing', async () => {
     const app = await startApp((store) => [jwtScheme({ jwt: store.jwt, users: store.users, signingKey: SECRET })]);
     try {
+      expect((await call(app, 'GET', '/healthz')).body).toEqual({ status: 'ok', schemes: ['jwt'], cookies: [] });
       await register(app, 'alice');
       const reply = await call(app, 'POST', '/api/auth/login', { json: { username: 'alice', password: STRONG_PASSWORD } });
       expect(reply.headers.getSetCookie()).toEqual([]);

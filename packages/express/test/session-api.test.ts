@@ -268,6 +268,10 @@ describe('mixed schemes: AUTH_SCHEME=token,session', () => {
     await app.close();
   });
 
+  it('/healthz lists both schemes, and session among those carried by a cookie', async () => {
+    expect((await call(app, 'GET', '/healthz')).body).toEqual({ status: 'ok', schemes: ['token', 'session'], cookies: ['session'] });
+  });
+
   it("the first scheme's 401 and challenge apply", async () => {
     const reply = await call(app, 'GET', '/api/me');
     expect(reply.status).toBe(401);

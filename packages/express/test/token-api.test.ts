@@ -17,10 +17,10 @@ afterAll(async () => {
 const me = (authorization?: string) => call(app, 'GET', '/api/me', authorization === undefined ? {} : { headers: { authorization } });
 
 describe('GET /healthz', () => {
-  it('answers ok with the configured schemes', async () => {
+  it('answers ok with the configured schemes, and those carried by a cookie (none here)', async () => {
     const reply = await call(app, 'GET', '/healthz');
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', schemes: ['token'] });
+    expect(reply.body).toEqual({ status: 'ok', schemes: ['token'], cookies: [] });
   });
 });
 

@@ -411,6 +411,7 @@ export function jwtScheme(options: JwtSchemeOptions): AuthScheme<JwtLoginBody> {
     name: 'jwt',
     challenge,
     recordsLogin: options.updateLastLogin ?? false,
+    cookies,
     // DRF's own AuthenticationFailed here, so the body has no code.
     loginFailure: new AuthenticationError({ detail: 'No active account found with the given credentials' }, 'no_active_account', challenge),
 

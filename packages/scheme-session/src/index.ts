@@ -260,6 +260,7 @@ export function sessionScheme(options: SessionSchemeOptions): AuthScheme<Session
     name: 'session',
     challenge: null, // DRF: SessionAuthentication has no challenge, so failures are 403
     recordsLogin: true, // Django's login() sends user_logged_in
+    cookies: true,
     middleware,
 
     async authenticate(request): Promise<Caller | null> {

@@ -1,53 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { BrowserContext, Cookie, Page, Request, Response, Route } from 'playwright-core';
 import { startDemo } from '../servers.js';
+
+export { CHROMIUM, chromiumMissing, launchBrowser } from '../../../../chromium.js';
 
 /**
  * What the browser tests share: Debian's Chromium driven by playwright-core,
  * demos started as child processes, a driver for the page's controls, and a
  * client on the Node side that plays the user's other devices.
  */
-export const CHROMIUM = '/usr/bin/chromium';
 export const PASSWORD = 'correct-horse-battery';
 export const NEW_PASSWORD = 'staple-battery-horse-correct';
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
-/**
- * The skip rule: without Chromium the browser tests are skipped, saying why in
- * one line; under CI=true a missing browser is a failure instead.
- */
-export function chromiumMissing(): boolean {
-  if (existsSync(CHROMIUM)) return false;
-  const why = `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (process.env['CI'] === 'true') throw new Error(`browser tests: ${why}; CI needs it`);
-  console.warn(`browser tests skipped: ${why}`);
-  return true;
-}
-
-/** This machine's network is closed: nothing a browser would fetch from outside. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 /** Demos by name, each on its own SQLite file; all stopped and removed by `stop`. */
 export class Demos {
@@ -69,6 +40,47 @@ export class Demos {
     for (const child of this.children) child.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Holds every request to `path` from these pages until `count` of them wait,
+ * then lets them all go at once, so that they leave with the same cookies
+ * (the jar changes only when an answer comes back). Should fewer come, they go
+ * after `timeoutMs`, and the test's assertions say what happened instead.
+ */
+export async function holdTogether(pages: readonly Page[], path: string, count: number, timeoutMs = 10_000): Promise<{ stop(): Promise<void> }> {
+  let waiting = 0;
+  let release!: () => void;
+  const all = new Promise<void>((resolve) => (release = resolve));
+  const timer = setTimeout(release, timeoutMs);
+  const handler = async (route: Route): Promise<void> => {
+    if (++waiting === count) release();
+    await all;
+    await route.continue();
+  };
+  const pattern = (url: URL) => url.pathname === path;
+  for (const page of pages) await page.route(pattern, handler);
+  return {
+    async stop() {
+      clearTimeout(timer);
+      for (const page of pages) await page.unroute(pattern, handler);
+    },
+  };
+}
+
+/** The context's cookies by name (all paths: `jwt_refresh` lives at /api/auth/refresh). */
+export async function cookieJar(context: BrowserContext): Promise<Record<string, Cookie>> {
+  return Object.fromEntries((await context.cookies()).map((c) => [c.name, c]));
+}
+
+/** A value of the Cookie header a request carried, or undefined. */
+export async function sentCookie(request: Request, name: string): Promise<string | undefined> {
+  const header = (await request.allHeaders())['cookie'] ?? '';
+  for (const pair of header.split(';')) {
+    const [key, ...rest] = pair.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
 }
 
 /** Another origin (same host, another port): serves one HTML page. */
@@ -193,6 +205,22 @@ export class PageDriver {
       (n) => Number((globalThis as unknown as PageWindow).document.body.dataset['actions'] ?? '0') >= n,
       before + count,
       POLL,
+    );
+  }
+
+  /**
+   * Clicks the button `id` in every tab in the same moment (through the DOM, so
+   * that a background tab needs no animation frame) and waits until each has
+   * finished that action.
+   */
+  static async clickTogether(tabs: readonly PageDriver[], id: string): Promise<void> {
+    const count = () => Number((globalThis as unknown as PageWindow).document.body.dataset['actions'] ?? '0');
+    const before = await Promise.all(tabs.map((tab) => tab.page.evaluate(count)));
+    await Promise.all(tabs.map((tab) => tab.page.evaluate((button) => (globalThis as unknown as PageWindow).document.getElementById(button)!.click(), id)));
+    await Promise.all(
+      tabs.map((tab, i) =>
+        tab.page.waitForFunction((n) => Number((globalThis as unknown as PageWindow).document.body.dataset['actions'] ?? '0') >= n, before[i]! + 1, POLL),
+      ),
     );
   }
 
