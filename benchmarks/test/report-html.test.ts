@@ -154,11 +154,11 @@ describe('the committed report.html', () => {
   it('has every section of the full run, with its key figures', () => {
     expect(sectionIds(html)).toEqual(['cost', 'credentials', 'storage', 'peers', 'instances', 'also']);
     expect(html).toContain('<h2>Cost against 10³…10⁶ credentials</h2>');
-    expect(section(html, 'cost')).toContain('<td>token</td><td class="num">2,600</td><td class="num">16</td><td class="num">57</td><td class="num">0.83× (0.75–0.88)</td><td class="num">67.3 (43.1–95.9)</td>');
-    expect(section(html, 'credentials')).toContain('<td>token authenticate()</td><td class="num">8.3 (6.9–11.7)</td><td class="num">15.7 (13.4–17.7)</td><td class="num">14.8 (12.6–19.0)</td><td class="num">1.79×</td>');
-    expect(section(html, 'storage')).toContain('<td>token, PostgreSQL + Redis cache</td><td class="num">3,007</td>');
-    expect(section(html, 'peers')).toContain('<td>jwt HS256, stateless</td><td>express-jwt HS256</td><td class="num">2.23×</td>');
-    expect(section(html, 'instances')).toContain('<td class="num">1.15× (0.97–1.26)</td>');
+    expect(section(html, 'cost')).toContain('<td>token</td><td class="num">6,133</td><td class="num">5</td><td class="num">24</td><td class="num">0.82× (0.66–1.18)</td><td class="num">26.7 (-27.0–67.2)</td>');
+    expect(section(html, 'credentials')).toContain('<td>token authenticate()</td><td class="num">4.7 (4.7–4.8)</td><td class="num">6.5 (6.5–6.9)</td><td class="num">7.8 (7.6–8.2)</td><td class="num">1.65×</td>');
+    expect(section(html, 'storage')).toContain('<td>token, PostgreSQL + Redis cache</td><td class="num">7,816</td>');
+    expect(section(html, 'peers')).toContain('<td>jwt HS256, stateless</td><td>express-jwt HS256</td><td class="num">3.35×</td>');
+    expect(section(html, 'instances')).toContain('<td class="num">1.27× (1.10–1.30)</td>');
   });
 
   it('draws a bar per SQLite configuration, per case and size, and per configuration and storage', () => {
